@@ -1,0 +1,1 @@
+"""Course toolchain: tagged Jupytext sources -> student, solution and autograder notebooks."""

@@ -1,0 +1,5 @@
+import sys
+
+from coursetool.cli import main
+
+sys.exit(main())

@@ -1,0 +1,55 @@
+"""The build: parse every source -> check -> render each target -> one set of output files."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+from coursetool.check import check_lab
+from coursetool.config import load_config
+from coursetool.errors import BuildError, SourceError
+from coursetool.model import Lab
+from coursetool.parse import parse_lab
+from coursetool.render import AUTOGRADER, SOLUTION, STUDENT, render
+
+NBGRADER_CONFIG = '''"""nbgrader settings for grading this course (written by the course build)."""
+c = get_config()  # noqa: F821
+c.CourseDirectory.course_id = "vae-labs"
+c.CourseDirectory.root = __import__("os").path.dirname(__import__("os").path.abspath(__file__))
+'''
+
+
+def find_sources(source_dir: Path) -> list[Path]:
+    """The lab sources: every ``*.md`` in the folder but its README."""
+    return sorted(p for p in source_dir.glob("*.md") if p.name.lower() != "readme.md")
+
+
+def parse_course(source_dir: Path) -> list[Lab]:
+    """Parse and check every lab; raise BuildError with all errors of all files."""
+    sources = find_sources(source_dir)
+    if not sources:
+        raise BuildError([SourceError(source_dir, 0, "no lab sources found", "add <name>.md files")])
+    labs, errors = [], []
+    for path in sources:
+        lab, parse_errors = parse_lab(path)
+        errors += parse_errors or check_lab(lab)
+        labs.append(lab)
+    if errors:
+        raise BuildError(errors)
+    return labs
+
+
+def notebook_bytes(notebook: nbformat.NotebookNode) -> bytes:
+    nbformat.validate(notebook)
+    return (nbformat.writes(notebook) + "\n").encode("utf-8")
+
+
+def build_files(source_dir: Path) -> dict[str, bytes]:
+    """Every output file of the course, by path relative to the output folder."""
+    config = load_config(source_dir)
+    files: dict[str, bytes] = {"autograder/nbgrader_config.py": NBGRADER_CONFIG.encode()}
+    for lab in parse_course(source_dir):
+        files[f"release/{lab.name}.ipynb"] = notebook_bytes(render(lab, STUDENT, config))
+        files[f"solutions/{lab.name}.ipynb"] = notebook_bytes(render(lab, SOLUTION, config))
+        files[f"autograder/source/{lab.name}/{lab.name}.ipynb"] = notebook_bytes(render(lab, AUTOGRADER, config))
+    return files
