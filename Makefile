@@ -1,0 +1,39 @@
+# Thin front to `python -m coursetool`; the first run creates .venv and installs what it needs.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+SOURCE ?= source
+OUT ?= .
+SUBMISSIONS ?=
+LAB ?=
+
+# Real MNIST digits beside the checkout, when present, for tests and checks.
+SHARED_MNIST := $(abspath ../shared/data/mnist-t10k-split)
+ifneq ($(wildcard $(SHARED_MNIST)/MNIST),)
+export VAELAB_DATA ?= $(SHARED_MNIST)
+endif
+
+# nbgrader runs some of its tools (alembic) from PATH.
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+
+.PHONY: install release test grade
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt constraints.txt helpers/pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
+	$(PY) -m pip install --quiet --no-deps -e helpers
+	touch $@
+
+release: install
+	$(PY) -m coursetool build --source $(SOURCE) --out $(OUT)
+	$(PY) -m coursetool check --source $(SOURCE) --out $(OUT)
+
+test: install
+	VAELAB_QUICK=1 VAELAB_OFFLINE=1 MPLBACKEND=Agg $(PY) -m pytest
+
+grade: install
+	@test -n "$(SUBMISSIONS)" -a -n "$(LAB)" || { echo "usage: make grade SUBMISSIONS=<folder or zip> LAB=<name>"; exit 2; }
+	$(PY) -m coursetool grade "$(SUBMISSIONS)" --lab "$(LAB)"

@@ -1,0 +1,12 @@
+"""Shared test settings: quick mode, headless plots, the real MNIST subset when it is beside the checkout."""
+import os
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist-t10k-split"
+
+os.environ.setdefault("VAELAB_QUICK", "1")
+os.environ.setdefault("VAELAB_OFFLINE", "1")
+os.environ.setdefault("MPLBACKEND", "Agg")
+if (SHARED_MNIST / "MNIST").is_dir():
+    os.environ.setdefault("VAELAB_DATA", str(SHARED_MNIST))

@@ -1,0 +1,47 @@
+"""The check executes real kernels: solutions must pass, blank notebooks must fail every test."""
+from pathlib import Path
+
+from coursetool.cli import main
+from coursetool.verify import verify_course
+
+from tests.toolchain.helpers import write_lab
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+SQUARE = "```python\ndef square(x):\n    #!TAG HWBEGIN\n    return x * x\n    #!TAG HWEND\n```\n\n"
+
+
+def test_fixture_course_passes_the_check():
+    assert verify_course(FIXTURES / "course") == []
+
+
+def test_a_test_that_passes_on_the_blank_notebook_is_named(tmp_path):
+    path = write_lab(tmp_path, SQUARE + "```python\n#!TAG TEST id=vacuous points=1\nassert callable(square), 'ex 1.1'\n```\n")
+    problems = verify_course(tmp_path)
+    assert len(problems) == 1
+    assert problems[0].startswith(f"{path}:") and "test cell vacuous passes on the blank student notebook" in problems[0]
+
+
+def test_a_solution_that_fails_its_hidden_test_is_named(tmp_path):
+    write_lab(tmp_path, SQUARE + "```python\n#!TAG TEST id=wrong points=1\nassert square(2) == 4, 'ex 1.1'\n"
+                                 "#!TAG HIDDENBEGIN\nassert square(3) == 10, 'ex 1.1: square(3)'\n#!TAG HIDDENEND\n```\n")
+    problems = verify_course(tmp_path)
+    assert len(problems) == 1 and "test cell wrong fails in the solution: AssertionError: ex 1.1: square(3)" in problems[0]
+
+
+def test_skipped_cells_are_not_run_on_the_blank_notebook(tmp_path):
+    write_lab(tmp_path, SQUARE + "```python\n#!TAG SKIPQUESTEXEC\nresult = square(2)\n```\n\n"
+                                 "```python\n#!TAG TEST id=uses-result points=1\nassert result == 4, 'ex 1.1'\n```\n")
+    assert verify_course(tmp_path) == []
+
+
+def test_check_reports_stale_outputs(tmp_path, capsys):
+    source, out = tmp_path / "source", tmp_path / "out"
+    source.mkdir()
+    write_lab(source, SQUARE)
+    assert main(["build", "--source", str(source), "--out", str(out)]) == 0
+    assert main(["check", "--no-exec", "--source", str(source), "--out", str(out)]) == 0
+    write_lab(source, SQUARE.replace("x * x", "x ** 2"))
+    assert main(["check", "--no-exec", "--source", str(source), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "stale:" in err and "solutions/lab.ipynb" in err and "autograder/source/lab/lab.ipynb" in err
