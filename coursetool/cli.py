@@ -7,6 +7,7 @@ from pathlib import Path
 
 from coursetool.build import build_files
 from coursetool.errors import BuildError
+from coursetool.grade.command import register as register_grade
 from coursetool.write import read_outputs, replace_outputs
 
 
@@ -63,12 +64,7 @@ def make_parser() -> argparse.ArgumentParser:
     check.add_argument("--no-exec", action="store_true", help="only compare the outputs with a fresh build")
     check.set_defaults(func=run_check)
 
-    try:
-        from coursetool.grade.command import register
-    except ImportError:
-        pass
-    else:
-        register(commands)
+    register_grade(commands)
     return parser
 
 

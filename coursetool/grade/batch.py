@@ -1,0 +1,130 @@
+"""Grading a class: submissions in parallel workers, the gradebook written by this process only.
+
+Each finished submission is committed to the gradebook, then its state file is written; a
+re-run skips every student whose state matches the same notebook and the same grading
+settings, so a run killed half-way resumes where it stopped and ends with the same grades.
+"""
+from __future__ import annotations
+
+import ctypes
+import json
+import multiprocessing
+import os
+import signal
+import sys
+import tempfile
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from nbgrader.api import Gradebook
+
+from coursetool.grade import gradebook as book
+from coursetool.grade.lab import Lab
+from coursetool.grade.pipeline import GRADED, SubmissionResult, grade_submission
+from coursetool.grade.report import Row, write_atomically, write_reports
+from coursetool.grade.settings import Settings
+from coursetool.grade.submissions import Submission, discover
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a run did: students found, graded now, reused from an earlier run."""
+
+    students: int
+    graded: int
+    reused: int
+
+
+class StateStore:
+    """One JSON file per student: the result and the keys it was computed from."""
+
+    def __init__(self, folder: Path, grading_key: str):
+        self.folder = folder
+        self.grading_key = grading_key
+
+    def path(self, student: str) -> Path:
+        return self.folder / f"{student}.json"
+
+    def load(self, submission: Submission) -> SubmissionResult | None:
+        """The saved result if it was computed from this very notebook and these settings."""
+        try:
+            saved = json.loads(self.path(submission.student).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if saved.get("grading_key") != self.grading_key or saved["result"]["key"] != submission.key:
+            return None
+        return SubmissionResult(**saved["result"])
+
+    def save(self, result: SubmissionResult) -> None:
+        state = {"grading_key": self.grading_key, "result": result.to_dict()}
+        write_atomically(self.path(result.student), json.dumps(state, indent=1, sort_keys=True).encode())
+
+    def clear(self) -> None:
+        for path in self.folder.glob("*.json"):
+            path.unlink()
+
+
+def die_with_parent() -> None:
+    """Worker initializer: a killed grader takes its workers (and so their kernels) with it."""
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL)
+
+
+def progress(done: int, total: int, result: SubmissionResult) -> None:
+    points = sum(result.scores.values())
+    detail = f" - {result.reason}" if result.status != GRADED and result.reason else ""
+    print(f"[{done}/{total}] {result.student}: {points:g} points, {result.status} ({result.seconds:g} s){detail}", flush=True)
+
+
+def grade_in_parallel(pending: list[Submission], settings: Settings, submissions_root: Path, lab: Lab,
+                      states: StateStore, course: str) -> None:
+    """Grade in worker processes; record each result as soon as it arrives."""
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=settings.jobs, mp_context=context, initializer=die_with_parent) as pool:
+        futures: dict[Future[SubmissionResult], Submission] = {
+            pool.submit(grade_submission, submission, settings, submissions_root): submission for submission in pending}
+        with Gradebook(settings.gradebook_url, course) as gradebook:
+            for done, future in enumerate(as_completed(futures), 1):
+                result = future.result()
+                book.record(gradebook, lab, result)
+                states.save(result)
+                progress(done, len(pending), result)
+
+
+def rows_for(submissions: list[Submission], states: StateStore, settings: Settings, lab: Lab, course: str) -> list[Row]:
+    rows = []
+    with Gradebook(settings.gradebook_url, course) as gradebook:
+        for submission in submissions:
+            result = states.load(submission)
+            if result is None:
+                continue
+            rows.append(Row(result.student, book.cell_scores(gradebook, lab, result.student), result.status, result.reason))
+    return rows
+
+
+def grade_class(submissions_path: Path, settings: Settings, regrade: bool = False) -> Summary:
+    """Grade every submission at ``submissions_path``; write grades.csv and the report."""
+    lab = Lab(settings.lab, settings.source_dir)
+    course = book.course_id(settings.autograder)
+    states = StateStore(settings.results_dir / "state", settings.grading_key())
+    if regrade or not (settings.autograder / "gradebook.db").exists():
+        states.clear()
+    with tempfile.TemporaryDirectory(prefix="coursetool-submissions-") as staging:
+        submissions = discover(submissions_path, settings.lab, Path(staging))
+        pending = [s for s in submissions if states.load(s) is None]
+        print(f"{settings.lab}: {len(submissions)} submission(s), {len(pending)} to grade, "
+              f"{settings.jobs} at a time", flush=True)
+        book.prepare_lab(settings.gradebook_url, course, lab)
+        if pending:
+            grade_in_parallel(pending, settings, submissions_path, lab, states, course)
+        rows = rows_for(submissions, states, settings, lab, course)
+    write_reports(lab, rows, settings.results_dir)
+    return Summary(len(submissions), len(pending), len(submissions) - len(pending))
+
+
+def warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr, flush=True)
+
+
+def usable_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

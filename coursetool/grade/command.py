@@ -1,0 +1,83 @@
+"""``python -m coursetool grade <submissions> --lab <name>``: the command line of the autograder."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from coursetool.grade.batch import grade_class, usable_cores, warn
+from coursetool.grade.sandbox import bwrap_works
+from coursetool.grade.settings import Limits, Settings
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``grade`` subcommand."""
+    defaults = Limits()
+    parser = subparsers.add_parser("grade", help="grade a class's submissions of one lab",
+                                   description=__doc__)
+    parser.add_argument("submissions", type=Path, help="folder or zip of submissions (one folder or file per student)")
+    parser.add_argument("--lab", required=True, help="lab name, as in autograder/source/<lab>/<lab>.ipynb")
+    parser.add_argument("--autograder", type=Path, default=Path("autograder"),
+                        help="nbgrader course folder written by the build; results go here (default: ./autograder)")
+    parser.add_argument("--jobs", type=int, default=usable_cores(), help="submissions graded at once (default: cores)")
+    parser.add_argument("--cell-timeout", type=float, default=defaults.cell_timeout, help="seconds per cell")
+    parser.add_argument("--notebook-timeout", type=float, default=defaults.notebook_timeout, help="seconds per notebook")
+    parser.add_argument("--memory", type=int, default=defaults.memory_mb, help="memory limit per kernel, MiB")
+    parser.add_argument("--output-limit", type=int, default=defaults.output_chars, help="output characters kept per cell")
+    parser.add_argument("--full", action="store_true", help="run the labs in full mode (default: VAELAB_QUICK=1)")
+    parser.add_argument("--data", type=Path, default=None,
+                        help="data root the kernels read (default: $VAELAB_DATA, else ~/.cache/vaelab/data)")
+    parser.add_argument("--no-sandbox", action="store_true", help="run kernels without bwrap even where it works")
+    parser.add_argument("--hide", type=Path, action="append", default=[], help="another path kernels must not see")
+    parser.add_argument("--regrade", action="store_true", help="grade every submission again, ignoring earlier runs")
+    parser.set_defaults(func=run)
+
+
+def data_root(requested: Path | None) -> Path | None:
+    if requested is not None:
+        return requested.resolve()
+    if os.environ.get("VAELAB_DATA"):
+        return Path(os.environ["VAELAB_DATA"]).resolve()
+    default = Path.home() / ".cache" / "vaelab" / "data"
+    return default if default.exists() else None
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    jobs = max(1, args.jobs)
+    sandbox = not args.no_sandbox and bwrap_works()
+    if not sandbox:
+        warn("kernels run WITHOUT the bwrap sandbox (" + ("--no-sandbox" if args.no_sandbox else "bwrap missing or not permitted")
+             + "): they can read files and use the network; time, memory and CPU limits still apply")
+    return Settings(
+        lab=args.lab, autograder=args.autograder.resolve(),
+        limits=Limits(args.cell_timeout, args.notebook_timeout, args.memory, args.output_limit),
+        jobs=jobs, threads_per_kernel=max(1, usable_cores() // jobs), quick=not args.full,
+        data_root=data_root(args.data), sandbox=sandbox, hidden_paths=tuple(p.resolve() for p in args.hide))
+
+
+def put_environment_on_path() -> None:
+    """nbgrader creates a gradebook by running ``alembic``: the one installed beside this Python."""
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
+def run(args: argparse.Namespace) -> int:
+    put_environment_on_path()
+    settings = settings_from(args)
+    if not settings.source_notebook.exists():
+        print(f"no autograder source for lab {args.lab!r} at {settings.source_notebook}: build the course first "
+              "(python -m coursetool build)", file=sys.stderr)
+        return 2
+    if not args.submissions.exists():
+        print(f"no submissions at {args.submissions}", file=sys.stderr)
+        return 2
+    try:
+        summary = grade_class(args.submissions.resolve(), settings, regrade=args.regrade)
+    except KeyboardInterrupt:
+        print("interrupted: run the same command again to grade what is left", file=sys.stderr)
+        return 130
+    results = settings.results_dir
+    print(f"{summary.students} student(s): {summary.graded} graded now, {summary.reused} from an earlier run")
+    print(f"grades: {results / 'grades.csv'}; report: {results / 'report.html'}; "
+          f"feedback: {settings.autograder / 'feedback'}; gradebook: {settings.autograder / 'gradebook.db'}")
+    return 0 if summary.students else 1

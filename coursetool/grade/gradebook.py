@@ -1,0 +1,68 @@
+"""The nbgrader gradebook: the lab's cells once per run, then one student at a time from one process."""
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import nbformat
+from nbgrader.api import Gradebook
+from nbgrader.preprocessors import SaveCells
+from sqlalchemy.exc import SAWarning
+from traitlets.config.loader import PyFileConfigLoader
+
+from coursetool.grade.lab import Lab, Role
+from coursetool.grade.pipeline import SubmissionResult
+
+
+def course_id(autograder: Path) -> str:
+    """The course id the build wrote into nbgrader_config.py, as formgrader will read it."""
+    config_file = autograder / "nbgrader_config.py"
+    if not config_file.exists():
+        return "default_course"
+    config = PyFileConfigLoader(config_file.name, path=str(autograder)).load_config()
+    return config.CourseDirectory.get("course_id", "default_course")
+
+
+def assignment_notebook(lab: Lab) -> nbformat.NotebookNode:
+    """The notebook nbgrader's generate_assignment would save: solutions stubbed, hidden tests kept."""
+    cells = [c.cell if c.role is Role.TEST else c.released if c.role in (Role.SOLUTION, Role.ANSWER) else c.cell
+             for c in lab.cells]
+    return nbformat.from_dict({**lab.notebook, "cells": cells})
+
+
+def prepare_lab(url: str, course: str, lab: Lab) -> None:
+    """Create the assignment and save its cells, as generate_assignment does."""
+    with Gradebook(url, course) as gradebook:
+        gradebook.update_or_create_assignment(lab.name)
+    resources = {"nbgrader": {"notebook": lab.name, "assignment": lab.name, "db_url": url}}
+    SaveCells().preprocess(assignment_notebook(lab), resources)
+
+
+def record(gradebook: Gradebook, lab: Lab, result: SubmissionResult) -> None:
+    """Save one student's automatic scores, keeping any manual score a grader gave (as SaveAutoGrades)."""
+    gradebook.update_or_create_student(result.student)
+    with warnings.catch_warnings():
+        # nbgrader's add_submission trips SQLAlchemy 2's autoflush warnings; the rows are written correctly
+        warnings.filterwarnings("ignore", category=SAWarning)
+        gradebook.update_or_create_submission(lab.name, result.student)
+    for test in lab.tests:
+        grade = gradebook.find_grade(test.grade_id, lab.name, lab.name, result.student)
+        grade.auto_score = result.scores.get(test.grade_id, 0.0)
+        grade.needs_manual_grade = grade.manual_score is not None
+    for answer in lab.answers:
+        answered = result.answered.get(answer.grade_id, False)
+        grade = gradebook.find_grade(answer.grade_id, lab.name, lab.name, result.student)
+        grade.auto_score = None if answered else 0.0
+        grade.needs_manual_grade = answered or grade.manual_score is not None
+        comment = gradebook.find_comment(answer.grade_id, lab.name, lab.name, result.student)
+        comment.auto_comment = None if answered else "No response."
+    gradebook.db.commit()
+
+
+def cell_scores(gradebook: Gradebook, lab: Lab, student: str) -> dict[str, float | None]:
+    """Every graded cell's score: a grader's manual score where given, else the automatic one (None: pending)."""
+    scores: dict[str, float | None] = {}
+    for cell in lab.tests + lab.answers:
+        grade = gradebook.find_grade(cell.grade_id, lab.name, lab.name, student)
+        scores[cell.grade_id] = grade.manual_score if grade.manual_score is not None else grade.auto_score
+    return scores

@@ -1,0 +1,21 @@
+"""Without bwrap the grader still runs, says so, and keeps its time limits."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from tests.grader import corpus
+from tests.grader.conftest import grade
+
+LAB = "gradelab"
+
+
+def test_grading_without_the_sandbox(course: Path, tmp_path: Path, capsys) -> None:
+    submissions = tmp_path / "submissions"
+    corpus.write(corpus.solved(course, LAB), submissions / "correct" / f"{LAB}.ipynb")
+    corpus.write(corpus.with_prefix(course, LAB, "solution-1", "while True:\n    pass"), submissions / "loop" / f"{LAB}.ipynb")
+    assert grade(submissions, course, LAB, "--no-sandbox", "--cell-timeout", "3", "--jobs", "2") == 0
+    assert "WITHOUT the bwrap sandbox" in capsys.readouterr().err
+    with open(course / "autograder" / "results" / LAB / "grades.csv", newline="") as f:
+        rows = {row["student_id"]: row for row in csv.DictReader(f)}
+    assert rows["correct"]["total"] == "4" and rows["loop"]["status"] == "timeout" and rows["loop"]["total"] == "0"
