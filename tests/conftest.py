@@ -10,3 +10,6 @@ os.environ.setdefault("VAELAB_OFFLINE", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
 if (SHARED_MNIST / "MNIST").is_dir():
     os.environ.setdefault("VAELAB_DATA", str(SHARED_MNIST))
+
+# Golden notebooks are expected outputs to compare against, not notebooks to run.
+collect_ignore_glob = ["fixtures/*"]

@@ -8,6 +8,7 @@ the kernel dies with the process that grades it, and it gets a minimal environme
 """
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import subprocess
 import sys
@@ -40,19 +41,33 @@ def bwrap_works() -> bool:
 
 
 def bwrap_prefix(scratch: Path, runtime: Path, hidden: Iterable[Path], readable: Iterable[Path]) -> list[str]:
-    """bwrap arguments: read-only root and /tmp, no network, hidden paths emptied, two writable folders."""
+    """bwrap arguments: read-only root and /tmp, no network, hidden paths emptied, two writable folders.
+
+    Readable paths are bound after /tmp is emptied (the Python environment may live there) and
+    before the hidden paths, so that nothing hidden inside them becomes visible again.
+    """
     args = ["bwrap", "--die-with-parent", "--new-session", "--unshare-all",
             "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/dev/shm"]
+    for path in readable:
+        args += ["--ro-bind-try", str(path), str(path)]
     for path in hidden:
         if path.is_dir():
             args += ["--tmpfs", str(path)]
         elif path.exists():
             args += ["--ro-bind", "/dev/null", str(path)]
-    for path in readable:
-        args += ["--ro-bind-try", str(path), str(path)]
     args += ["--bind", str(scratch), str(scratch), "--bind", str(runtime), str(runtime), "--remount-ro", "/tmp",
              "--chdir", str(scratch)]
     return args + ["--"]
+
+
+def python_paths() -> list[Path]:
+    """What the kernel's Python needs to read: its environment, its import path, the course helpers."""
+    paths = {Path(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    paths |= {Path(p) for p in sys.path if p and Path(p).is_dir()}
+    helpers = importlib.util.find_spec("vaelab")
+    if helpers is not None and helpers.origin:
+        paths.add(Path(helpers.origin).resolve().parents[1])
+    return sorted(p.resolve() for p in paths)
 
 
 def limits_prefix(settings: Settings) -> list[str]:
@@ -74,7 +89,7 @@ def launch_prefix(settings: Settings, submissions: Path, scratch: Path, runtime:
     """Everything before the kernel command."""
     prefix = limits_prefix(settings)
     if settings.sandbox:
-        readable = [settings.data_root] if settings.data_root else []
+        readable = python_paths() + ([settings.data_root] if settings.data_root else [])
         prefix += bwrap_prefix(scratch, runtime, hidden_paths(settings, submissions), readable)
     return prefix
 
