@@ -1,6 +1,6 @@
 """One epoch of the same MLP VAE three ways: vaelab, a torchvision DataLoader, compute only.
 
-    python bench/bench_training.py [--repeats 9] [--threads 1] [--standin]
+    python bench/bench_training.py [--repeats 9] [--threads N] [--standin]
 
 All three train the same 784-400-20 VAE (binary cross-entropy) on the same images with the same
 batch size and number of optimiser steps:
@@ -117,7 +117,8 @@ def timed(run: Callable[[nn.Module, torch.optim.Optimizer], int]) -> tuple[float
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=9)
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads(),
+                        help="torch threads (default: torch's own choice, as a user gets)")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--standin", action="store_true",
                         help="use the generated stand-in even when the shared MNIST folder exists")
