@@ -41,6 +41,8 @@ def execute_notebook(notebook: NotebookNode, *, cwd: Path, env: dict[str, str] |
     skipped = set(skip)
     client = NotebookClient(notebook, timeout=cell_timeout, allow_errors=True, kernel_name="python3",
                             resources={"metadata": {"path": str(cwd)}})
+    client.km = client.create_kernel_manager()
+    client.km.transport, client.km.ip = "ipc", str(cwd / ".kernel")  # local sockets, no TCP ports
     outcomes: list[CellOutcome] = []
     stopped: str | None = None
     with client.setup_kernel(env=env or quick_environment()):
