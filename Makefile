@@ -6,6 +6,7 @@ SOURCE ?= source
 OUT ?= .
 SUBMISSIONS ?=
 LAB ?=
+ARGS ?=
 
 # Real MNIST digits beside the checkout, when present, for tests and checks.
 SHARED_MNIST := $(abspath ../shared/data/mnist-t10k-split)
@@ -36,4 +37,4 @@ test: install
 
 grade: install
 	@test -n "$(SUBMISSIONS)" -a -n "$(LAB)" || { echo "usage: make grade SUBMISSIONS=<folder or zip> LAB=<name>"; exit 2; }
-	$(PY) -m coursetool grade "$(SUBMISSIONS)" --lab "$(LAB)"
+	$(PY) -m coursetool grade "$(SUBMISSIONS)" --lab "$(LAB)" $(ARGS)

@@ -41,6 +41,8 @@ def run_check(args: argparse.Namespace) -> int:
     for name in stale:
         print(f"stale: {args.out / name} differs from a fresh build (run make release and commit)", file=sys.stderr)
     if args.no_exec:
+        if not stale:
+            print(f"outputs under {args.out} are fresh")
         return 1 if stale else 0
     problems = verify_course(args.source, labs=args.lab)
     for problem in problems:

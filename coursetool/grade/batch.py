@@ -17,9 +17,11 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
+import nbformat
 from nbgrader.api import Gradebook
 
 from coursetool.grade import gradebook as book
+from coursetool.grade.feedback import origins_by_grade_id, write_feedback
 from coursetool.grade.lab import Lab
 from coursetool.grade.pipeline import GRADED, SubmissionResult, grade_submission
 from coursetool.grade.report import Row, write_atomically, write_reports
@@ -102,7 +104,30 @@ def rows_for(submissions: list[Submission], states: StateStore, settings: Settin
     return rows
 
 
-def grade_class(submissions_path: Path, settings: Settings, regrade: bool = False) -> Summary:
+def refresh_feedback(settings: Settings, lab: Lab, students: list[str], course: str) -> int:
+    """Render feedback again from the autograded notebooks with the gradebook's scores and comments.
+
+    For after written answers were graded in formgrader: the pages then show the manual scores
+    and comments. No notebook runs again. Returns how many pages were written.
+    """
+    written = 0
+    with Gradebook(settings.gradebook_url, course) as gradebook:
+        for student in students:
+            path = settings.autograded_notebook(student)
+            if not path.exists():
+                continue  # rejected: its page gives the reason
+            nb = nbformat.read(path, as_version=4)
+            comments = {c.grade_id: gradebook.find_comment(c.grade_id, lab.name, lab.name, student).comment
+                        for c in lab.answers}  # nbgrader keeps comments on answer cells only
+            resources = {"lab": lab, "origins": origins_by_grade_id(lab, nb),
+                         "scores": book.cell_scores(gradebook, lab, student), "comments": comments}
+            write_feedback(nb, resources, settings.feedback_file(student))
+            written += 1
+    return written
+
+
+def grade_class(submissions_path: Path, settings: Settings, regrade: bool = False,
+                feedback_from_gradebook: bool = False) -> Summary:
     """Grade every submission at ``submissions_path``; write grades.csv and the report."""
     lab = Lab(settings.lab, settings.source_dir)
     course = book.course_id(settings.autograder)
@@ -118,6 +143,9 @@ def grade_class(submissions_path: Path, settings: Settings, regrade: bool = Fals
         if pending:
             grade_in_parallel(pending, settings, submissions_path, lab, states, course)
         rows = rows_for(submissions, states, settings, lab, course)
+    if feedback_from_gradebook:
+        pages = refresh_feedback(settings, lab, [row.student for row in rows], course)
+        print(f"feedback rendered again from the gradebook for {pages} student(s)", flush=True)
     write_reports(lab, rows, settings.results_dir)
     return Summary(len(submissions), len(pending), len(submissions) - len(pending))
 

@@ -31,6 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-sandbox", action="store_true", help="run kernels without bwrap even where it works")
     parser.add_argument("--hide", type=Path, action="append", default=[], help="another path kernels must not see")
     parser.add_argument("--regrade", action="store_true", help="grade every submission again, ignoring earlier runs")
+    parser.add_argument("--refresh-feedback", action="store_true",
+                        help="render every feedback page again with the gradebook's scores and comments "
+                             "(after grading written answers in formgrader); notebooks are not run again")
     parser.set_defaults(func=run)
 
 
@@ -72,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"no submissions at {args.submissions}", file=sys.stderr)
         return 2
     try:
-        summary = grade_class(args.submissions.resolve(), settings, regrade=args.regrade)
+        summary = grade_class(args.submissions.resolve(), settings, regrade=args.regrade,
+                              feedback_from_gradebook=args.refresh_feedback)
     except KeyboardInterrupt:
         print("interrupted: run the same command again to grade what is left", file=sys.stderr)
         return 130

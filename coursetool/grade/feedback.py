@@ -17,7 +17,7 @@ from nbconvert.preprocessors import Preprocessor
 from nbformat import NotebookNode
 from traitlets.config import Config
 
-from coursetool.grade.lab import Role
+from coursetool.grade.lab import Lab, Role, SourceCell
 
 if TYPE_CHECKING:
     from coursetool.grade.pipeline import SubmissionResult
@@ -30,7 +30,7 @@ class HideTestSource(Preprocessor):
     """Test cells: visible lines only; errors reduced to their name and message."""
 
     def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
-        for cell, source in zip(nb.cells, resources["restoration"].origins):
+        for cell, source in zip(nb.cells, resources["origins"]):
             if source is None or source.role is not Role.TEST:
                 continue
             cell.source = source.released.source
@@ -41,25 +41,27 @@ class HideTestSource(Preprocessor):
 
 
 class AnnotateScores(Preprocessor):
-    """What nbgrader's GetGrades puts in the notebook, from this run's scores instead of the gradebook."""
+    """What nbgrader's GetGrades puts in the notebook: each graded cell's score and comment.
+
+    ``resources["scores"]`` maps grade ids to points (None: waiting for a grader) and
+    ``resources["comments"]`` maps them to a grader's comment.
+    """
 
     def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
-        result: SubmissionResult = resources["result"]
-        for cell, source in zip(nb.cells, resources["restoration"].origins):
+        scores: dict[str, float | None] = resources["scores"]
+        for cell, source in zip(nb.cells, resources["origins"]):
             if source is None or source.role not in (Role.TEST, Role.ANSWER, Role.SOLUTION):
                 continue
             nbgrader_metadata = cell.metadata.nbgrader
-            nbgrader_metadata["comment"] = None
-            if source.role is Role.TEST:
-                nbgrader_metadata["score"] = result.scores.get(source.grade_id, 0.0)
+            nbgrader_metadata["comment"] = resources["comments"].get(source.grade_id)
+            if source.role in (Role.TEST, Role.ANSWER):
+                nbgrader_metadata["score"] = scores.get(source.grade_id, 0.0)
                 nbgrader_metadata["points"] = source.points
-            elif source.role is Role.ANSWER:
-                nbgrader_metadata["score"] = None if result.answered.get(source.grade_id) else 0.0
-                nbgrader_metadata["points"] = source.points
+        lab: Lab = resources["lab"]
         resources["nbgrader"] = {
-            "notebook": resources["lab"].name,
-            "score": sum(result.scores.values()),
-            "max_score": sum(c.points for c in resources["lab"].cells if c.role in (Role.TEST, Role.ANSWER)),
+            "notebook": lab.name,
+            "score": sum(score for score in scores.values() if score is not None),
+            "max_score": sum(c.points for c in lab.cells if c.role in (Role.TEST, Role.ANSWER)),
             "late_penalty": 0,
         }
         return nb, resources
@@ -80,13 +82,31 @@ def write_html(text: str, path: Path) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def render_feedback(nb: NotebookNode, resources: dict[str, Any], result: SubmissionResult, settings: Settings) -> None:
-    """Write the student's HTML feedback for a graded notebook."""
-    resources = {**resources, "result": result}
+def write_feedback(nb: NotebookNode, resources: dict[str, Any], path: Path) -> None:
+    """Render a graded notebook with nbgrader's feedback template; ``resources`` as the steps above take them."""
     for step in (HideTestSource(), AnnotateScores()):
         nb, resources = step.preprocess(nb, resources)
     body, _ = exporter().from_notebook_node(nb, resources={"nbgrader": resources["nbgrader"]})
-    write_html(body, settings.feedback_file(result.student))
+    write_html(body, path)
+
+
+def render_feedback(nb: NotebookNode, resources: dict[str, Any], result: SubmissionResult, settings: Settings) -> None:
+    """Write the student's HTML feedback for a notebook graded just now (written answers still to grade)."""
+    lab: Lab = resources["lab"]
+    scores: dict[str, float | None] = {t.grade_id: result.scores.get(t.grade_id, 0.0) for t in lab.tests}
+    scores |= {a.grade_id: None if result.answered.get(a.grade_id) else 0.0 for a in lab.answers}
+    resources = {**resources, "origins": resources["restoration"].origins, "scores": scores, "comments": {}}
+    write_feedback(nb, resources, settings.feedback_file(result.student))
+
+
+def origins_by_grade_id(lab: Lab, nb: NotebookNode) -> list[SourceCell | None]:
+    """The source cell behind each cell of an autograded notebook, found by its grade id."""
+    by_grade_id = {c.grade_id: c for c in lab.cells if c.grade_id}
+    origins: list[SourceCell | None] = []
+    for cell in nb.cells:
+        source = by_grade_id.pop(cell.metadata.get("nbgrader", {}).get("grade_id"), None)
+        origins.append(source)
+    return origins
 
 
 def render_rejection(result: SubmissionResult, settings: Settings) -> None:
