@@ -46,11 +46,10 @@ def syntax_error_line(source: str) -> int | None:
     return None
 
 
-def region_indent(region: Solution) -> str:
-    lines = [line for line in region.lines if line.strip()]
-    if not lines:
-        return ""
-    return min((line[: len(line) - len(line.lstrip())] for line in lines), key=len)
+def common_indent(lines: list[str]) -> str:
+    """The smallest indentation of the non-blank lines."""
+    indents = [line[: len(line) - len(line.lstrip())] for line in lines if line.strip()]
+    return min(indents, key=len, default="")
 
 
 def solution_lines(cell: Cell) -> list[str]:
@@ -70,19 +69,17 @@ def student_lines(cell: Cell) -> list[str] | None:
     holding their solution. None when some region has no such gap.
     """
     exercise = cell.exercise or "This exercise"
-    chosen: list[list[str]] = [part.lines if isinstance(part, Text) else [] for part in cell.parts
-                               if isinstance(part, (Text, Solution))]
     parts = [part for part in cell.parts if isinstance(part, (Text, Solution))]
+    blocks = [part.lines for part in parts]  # each region's block becomes its gap once chosen
     for index, part in enumerate(parts):
         if not isinstance(part, Solution):
             continue
         for style in GAP_STYLES:
-            candidate = part.hints + style(region_indent(part), exercise)
-            trial = [candidate if i == index else (p.lines if i > index else chosen[i])
-                     for i, p in enumerate(parts)]
+            candidate = part.hints + style(common_indent(part.lines), exercise)
+            trial = blocks[:index] + [candidate] + blocks[index + 1:]
             if parses("\n".join(line for block in trial for line in block)):
-                chosen[index] = candidate
+                blocks[index] = candidate
                 break
         else:
             return None
-    return [line for block in chosen for line in block]
+    return [line for block in blocks for line in block]

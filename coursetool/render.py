@@ -8,7 +8,7 @@ from nbformat import NotebookNode
 from nbgrader.utils import compute_checksum
 
 from coursetool.config import CourseConfig
-from coursetool.gaps import PLACEHOLDER_FUNCTION, region_indent, solution_lines, student_lines
+from coursetool.gaps import PLACEHOLDER_FUNCTION, common_indent, solution_lines, student_lines
 from coursetool.model import Cell, Hidden, Lab, PointsTable, Solution, Text
 from coursetool.parse import EXERCISE_HEADING
 
@@ -42,10 +42,10 @@ def autograder_source(cell: Cell) -> str:
         if isinstance(part, Text):
             lines.extend(part.lines)
         elif isinstance(part, Solution):
-            indent = region_indent(part)
+            indent = common_indent(part.lines)
             lines += [f"{indent}### BEGIN SOLUTION", *part.lines, f"{indent}### END SOLUTION"]
         elif isinstance(part, Hidden):
-            indent = region_indent(Solution(part.lines, [], 0))
+            indent = common_indent(part.lines)
             lines += [f"{indent}### BEGIN HIDDEN TESTS", *part.lines, f"{indent}### END HIDDEN TESTS"]
     return "\n".join(lines)
 
