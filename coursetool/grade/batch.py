@@ -23,7 +23,8 @@ from nbgrader.api import Gradebook
 from coursetool.grade import gradebook as book
 from coursetool.grade.feedback import origins_by_grade_id, write_feedback
 from coursetool.grade.lab import Lab
-from coursetool.grade.pipeline import GRADED, SubmissionResult, grade_submission
+from coursetool.grade.pipeline import grade_submission
+from coursetool.grade.result import Status, SubmissionResult
 from coursetool.grade.report import Row, write_atomically, write_reports
 from coursetool.grade.settings import Settings
 from coursetool.grade.submissions import Submission, discover
@@ -56,7 +57,7 @@ class StateStore:
             return None
         if saved.get("grading_key") != self.grading_key or saved["result"]["key"] != submission.key:
             return None
-        return SubmissionResult(**saved["result"])
+        return SubmissionResult.from_dict(saved["result"])
 
     def save(self, result: SubmissionResult) -> None:
         state = {"grading_key": self.grading_key, "result": result.to_dict()}
@@ -74,8 +75,8 @@ def die_with_parent() -> None:
 
 def progress(done: int, total: int, result: SubmissionResult) -> None:
     points = sum(result.scores.values())
-    detail = f" - {result.reason}" if result.status != GRADED and result.reason else ""
-    print(f"[{done}/{total}] {result.student}: {points:g} points, {result.status} ({result.seconds:g} s){detail}", flush=True)
+    detail = f" - {result.reason}" if result.status is not Status.GRADED and result.reason else ""
+    print(f"[{done}/{total}] {result.student}: {points:g} points, {result.status.value} ({result.seconds:g} s){detail}", flush=True)
 
 
 def grade_in_parallel(pending: list[Submission], settings: Settings, submissions_root: Path, lab: Lab,
@@ -100,7 +101,7 @@ def rows_for(submissions: list[Submission], states: StateStore, settings: Settin
             result = states.load(submission)
             if result is None:
                 continue
-            rows.append(Row(result.student, book.cell_scores(gradebook, lab, result.student), result.status, result.reason))
+            rows.append(Row(result.student, book.cell_scores(gradebook, lab, result.student), result.status.value, result.reason))
     return rows
 
 

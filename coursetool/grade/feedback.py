@@ -20,7 +20,7 @@ from traitlets.config import Config
 from coursetool.grade.lab import Lab, Role, SourceCell
 
 if TYPE_CHECKING:
-    from coursetool.grade.pipeline import SubmissionResult
+    from coursetool.grade.result import SubmissionResult
     from coursetool.grade.settings import Settings
 
 FORMGRADER = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader"

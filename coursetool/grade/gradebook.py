@@ -11,7 +11,7 @@ from sqlalchemy.exc import SAWarning
 from traitlets.config.loader import PyFileConfigLoader
 
 from coursetool.grade.lab import Lab, Role
-from coursetool.grade.pipeline import SubmissionResult
+from coursetool.grade.result import SubmissionResult
 
 
 def course_id(autograder: Path) -> str:

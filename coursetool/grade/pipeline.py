@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -23,31 +22,9 @@ from coursetool.grade import runner
 from coursetool.grade.feedback import render_feedback, render_rejection
 from coursetool.grade.lab import Lab, Role
 from coursetool.grade.restore import RECOGNISED, restore
+from coursetool.grade.result import Rejected, Status, SubmissionResult
 from coursetool.grade.settings import Settings
 from coursetool.grade.submissions import Submission
-
-GRADED, TIMEOUT, DIED, REJECTED, GRADER_ERROR = "graded", "timeout", "kernel died", "rejected", "grader error"
-
-
-class Rejected(Exception):
-    """The submission cannot be graded; the message says why, for the grader and the student."""
-
-
-@dataclass
-class SubmissionResult:
-    """Everything the parent needs about one graded submission; plain data, so it pickles and saves as JSON."""
-
-    student: str
-    key: str
-    status: str
-    reason: str = ""
-    scores: dict[str, float] = field(default_factory=dict)
-    answered: dict[str, bool] = field(default_factory=dict)
-    seconds: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @lru_cache(maxsize=4)
 def load_lab(name: str, source_dir: Path) -> Lab:
@@ -117,11 +94,11 @@ class ScoreCells(Preprocessor):
         return nb, resources
 
 
-def outcome(execution: runner.Execution) -> str:
+def outcome(execution: runner.Execution) -> Status:
     if execution.stopped is None:
-        return GRADED
+        return Status.GRADED
     died = any(run.status == "died" for run in execution.cells.values())
-    return DIED if died else TIMEOUT
+    return Status.DIED if died else Status.TIMEOUT
 
 
 def grading_steps() -> list[Preprocessor]:
@@ -151,7 +128,7 @@ def grade_notebook(submission: Submission, settings: Settings, submissions_root:
     return result
 
 
-def zero_result(submission: Submission, settings: Settings, status: str, reason: str) -> SubmissionResult:
+def zero_result(submission: Submission, settings: Settings, status: Status, reason: str) -> SubmissionResult:
     lab = load_lab(settings.lab, settings.source_dir)
     return SubmissionResult(submission.student, submission.key, status, reason,
                             {t.grade_id: 0.0 for t in lab.tests}, {a.grade_id: False for a in lab.answers})
@@ -174,10 +151,10 @@ def grade_submission(submission: Submission, settings: Settings, submissions_roo
             raise Rejected(submission.problem)
         result = grade_notebook(submission, settings, submissions_root)
     except Rejected as problem:
-        result = zero_result(submission, settings, REJECTED, str(problem))
+        result = zero_result(submission, settings, Status.REJECTED, str(problem))
     except Exception as error:  # noqa: BLE001 - one broken submission must not stop the class
-        result = zero_result(submission, settings, GRADER_ERROR, f"{type(error).__name__}: {error}")
-    if result.status in (REJECTED, GRADER_ERROR):
+        result = zero_result(submission, settings, Status.GRADER_ERROR, f"{type(error).__name__}: {error}")
+    if result.status in (Status.REJECTED, Status.GRADER_ERROR):
         settings.autograded_notebook(submission.student).unlink(missing_ok=True)
         render_rejection(result, settings)
     result.seconds = round(time.monotonic() - started, 2)

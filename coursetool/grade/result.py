@@ -1,0 +1,40 @@
+"""What grading one submission ends in: plain data every other grading module may import."""
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+class Status(str, enum.Enum):
+    """How a submission's grading ended."""
+
+    GRADED = "graded"
+    TIMEOUT = "timeout"
+    DIED = "kernel died"
+    REJECTED = "rejected"
+    GRADER_ERROR = "grader error"
+
+
+class Rejected(Exception):
+    """The submission cannot be graded; the message says why, for the grader and the student."""
+
+
+@dataclass
+class SubmissionResult:
+    """Everything the parent needs about one graded submission; plain data, so it pickles and saves as JSON."""
+
+    student: str
+    key: str
+    status: Status
+    reason: str = ""
+    scores: dict[str, float] = field(default_factory=dict)
+    answered: dict[str, bool] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "status": self.status.value}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SubmissionResult:
+        return cls(**{**data, "status": Status(data["status"])})
