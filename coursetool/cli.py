@@ -44,7 +44,7 @@ def run_check(args: argparse.Namespace) -> int:
         if not stale:
             print(f"outputs under {args.out} are fresh")
         return 1 if stale else 0
-    problems = verify_course(args.source, labs=args.lab)
+    problems = verify_course(args.source, files, labs=args.lab)
     for problem in problems:
         print(problem, file=sys.stderr)
     ok = not stale and not problems

@@ -1,15 +1,35 @@
-"""The course check: outputs are fresh, every solution passes, every blank notebook fails every test."""
+"""The course check: outputs are fresh; every solution earns every test's points and every blank notebook none.
+
+Both notebooks of a lab are graded exactly as the grader grades a submission (restore,
+execute in the sandbox with the grader's limits and environment, score), from a fresh build
+in a scratch folder; only the gradebook is left out.
+"""
 from __future__ import annotations
 
+import os
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from coursetool.build import parse_course
-from coursetool.config import CourseConfig, load_config
-from coursetool.execute import CellOutcome, execute_notebook
-from coursetool.model import Cell, Lab
-from coursetool.render import AUTOGRADER, STUDENT, render
+import nbformat
+
+from coursetool.build import build_files, parse_course
+from coursetool.grade.lab import Lab as GradedLab
+from coursetool.grade.pipeline import Graded, grade_notebook
+from coursetool.grade.sandbox import bwrap_works
+from coursetool.grade.settings import Settings, default_data_root
+from coursetool.model import Lab
+from coursetool.write import replace_outputs
+
+
+@dataclass
+class Verdicts:
+    """Points per test cell for a lab's solution and blank notebooks, and what is wrong."""
+
+    solution: dict[str, float] = field(default_factory=dict)
+    blank: dict[str, float] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
 
 
 def stale_outputs(fresh: dict[str, bytes], committed: dict[str, bytes]) -> list[str]:
@@ -17,57 +37,70 @@ def stale_outputs(fresh: dict[str, bytes], committed: dict[str, bytes]) -> list[
     return sorted(name for name in fresh.keys() | committed.keys() if fresh.get(name) != committed.get(name))
 
 
-def lab_cells_by_index(lab: Lab, notebook_length: int) -> dict[int, Cell]:
-    """Notebook cell index -> lab cell (the build puts its own cells first)."""
-    offset = notebook_length - len(lab.cells)
-    return {offset + i: cell for i, cell in enumerate(lab.cells)}
+def check_settings(lab: Lab, autograder: Path) -> Settings:
+    """The grader's settings, for one lab of a scratch build: quick mode, sandbox where it works."""
+    return Settings(lab=lab.name, autograder=autograder, threads_per_kernel=max(1, len(os.sched_getaffinity(0))),
+                    data_root=default_data_root(), sandbox=bwrap_works(), hidden_paths=(lab.path.resolve().parent,))
 
 
-def describe(lab: Lab, cell: Cell) -> str:
-    name = f"test cell {cell.grade.grade_id}" if cell.is_test else "cell"
-    return f"{lab.path}:{cell.line}: {name}"
+def source_line(lab: Lab, graded_lab: GradedLab, index: int) -> str:
+    """``file:line`` of the source cell behind the autograder notebook's cell ``index``."""
+    offset = len(graded_lab.cells) - len(lab.cells)
+    line = lab.cells[index - offset].line if index >= offset else 0
+    return f"{lab.path}:{line}"
 
 
-def solution_problems(lab: Lab, config: CourseConfig, workdir: Path) -> list[str]:
-    """Every cell of the full solution (hidden tests included) must run cleanly."""
-    notebook = render(lab, AUTOGRADER, config)
-    cells = lab_cells_by_index(lab, len(notebook.cells))
-    problems = []
-    for outcome in execute_notebook(notebook, cwd=workdir):
-        if outcome.error is not None:
-            where = describe(lab, cells[outcome.index]) if outcome.index in cells else f"{lab.path}: build cell"
-            problems.append(f"{where} fails in the solution: {outcome.error}")
+def skipped_on_blank(lab: Lab, graded_lab: GradedLab) -> frozenset[str]:
+    """Ids of the cells marked SKIPQUESTEXEC."""
+    offset = len(graded_lab.cells) - len(lab.cells)
+    return frozenset(graded_lab.cells[offset + i].cell.get("id") for i, cell in enumerate(lab.cells) if cell.skip_blank)
+
+
+def solution_problems(lab: Lab, graded_lab: GradedLab, graded: Graded) -> list[str]:
+    """Every cell of the solution runs cleanly, and every test earns its points."""
+    problems = [f"the solution notebook stopped: {graded.execution.stopped}"] if graded.execution.stopped else []
+    for index, source in enumerate(graded.origins):
+        run = graded.execution.cells.get(index)
+        if source is None or run is None or run.status in ("ok", "skipped"):
+            continue
+        what = f"test cell {source.grade_id}" if source.grade_id in graded.scores else "cell"
+        problems.append(f"{source_line(lab, graded_lab, source.index)}: {what} fails in the solution: {run.detail}")
     return problems
 
 
-def blank_problems(lab: Lab, config: CourseConfig, workdir: Path) -> list[str]:
-    """Every graded test cell must fail on the blank student notebook."""
-    notebook = render(lab, STUDENT, config)
-    cells = lab_cells_by_index(lab, len(notebook.cells))
-    skip = [index for index, cell in cells.items() if cell.skip_blank]
-    outcomes: dict[int, CellOutcome] = {o.index: o for o in execute_notebook(notebook, cwd=workdir, skip=skip)}
-    return [f"{describe(lab, cell)} passes on the blank student notebook: it tests nothing the student writes"
-            for index, cell in cells.items() if cell.is_test and outcomes[index].error is None]
+def blank_problems(lab: Lab, graded_lab: GradedLab, graded: Graded) -> list[str]:
+    """Every graded test earns nothing on the blank student notebook."""
+    by_id = {c.grade_id: c for c in graded_lab.tests}
+    return [f"{source_line(lab, graded_lab, by_id[grade_id].index)}: test cell {grade_id} passes on the blank "
+            "student notebook: it tests nothing the student writes"
+            for grade_id, points in graded.scores.items() if points > 0]
 
 
-def verify_lab(lab: Lab, config: CourseConfig) -> list[str]:
+def verify_lab(lab: Lab, files: dict[str, bytes]) -> Verdicts:
+    """Grade the lab's solution and blank notebooks from the built ``files``, as the grader would."""
     with tempfile.TemporaryDirectory(prefix=f"check-{lab.name}-") as tmp:
-        solution_dir, blank_dir = Path(tmp, "solution"), Path(tmp, "blank")
-        solution_dir.mkdir()
-        blank_dir.mkdir()
+        course = Path(tmp)
+        replace_outputs(course, {name: data for name, data in files.items() if name.startswith("autograder/")})
+        settings = check_settings(lab, course / "autograder")
+        graded_lab = GradedLab(lab.name, settings.source_dir)
         started = time.perf_counter()
-        problems = solution_problems(lab, config, solution_dir)
+        solution = grade_notebook(nbformat.reads(files[f"solutions/{lab.name}.ipynb"].decode(), as_version=4),
+                                  graded_lab, settings.run_spec())
         solved = time.perf_counter()
-        problems += blank_problems(lab, config, blank_dir)
-        print(f"{lab.name}: solution {solved - started:.1f} s, blank {time.perf_counter() - solved:.1f} s, "
+        blank = grade_notebook(nbformat.reads(files[f"release/{lab.name}.ipynb"].decode(), as_version=4),
+                               graded_lab, settings.run_spec(skip=skipped_on_blank(lab, graded_lab)))
+        problems = solution_problems(lab, graded_lab, solution) + blank_problems(lab, graded_lab, blank)
+        print(f"{lab.name}: solution {solved - started:.1f} s, blank {time.perf_counter() - solved:.1f} s"
+              f"{'' if settings.sandbox else ' (no sandbox: bwrap missing or not permitted)'}, "
               f"{'ok' if not problems else f'{len(problems)} problem(s)'}", flush=True)
-    return problems
+    return Verdicts(solution.scores, blank.scores, problems)
 
 
-def verify_course(source_dir: Path, labs: list[str] | None = None) -> list[str]:
-    config = load_config(source_dir)
+def verify_course(source_dir: Path, files: dict[str, bytes] | None = None, labs: list[str] | None = None) -> list[str]:
+    """Every problem of the chosen labs (all by default), built from ``source_dir`` unless ``files`` are given."""
+    files = files if files is not None else build_files(source_dir)
     problems: list[str] = []
     for lab in parse_course(source_dir):
         if labs is None or lab.name in labs:
-            problems += verify_lab(lab, config)
+            problems += verify_lab(lab, files).problems
     return problems

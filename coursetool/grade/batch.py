@@ -21,7 +21,7 @@ import nbformat
 from nbgrader.api import Gradebook
 
 from coursetool.grade import gradebook as book
-from coursetool.grade.feedback import origins_by_grade_id, write_feedback
+from coursetool.grade.feedback import write_feedback
 from coursetool.grade.lab import Lab
 from coursetool.grade.pipeline import grade_submission
 from coursetool.grade.result import Status, SubmissionResult
@@ -79,13 +79,12 @@ def progress(done: int, total: int, result: SubmissionResult) -> None:
     print(f"[{done}/{total}] {result.student}: {points:g} points, {result.status.value} ({result.seconds:g} s){detail}", flush=True)
 
 
-def grade_in_parallel(pending: list[Submission], settings: Settings, submissions_root: Path, lab: Lab,
-                      states: StateStore, course: str) -> None:
+def grade_in_parallel(pending: list[Submission], settings: Settings, lab: Lab, states: StateStore, course: str) -> None:
     """Grade in worker processes; record each result as soon as it arrives."""
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=settings.jobs, mp_context=context, initializer=die_with_parent) as pool:
         futures: dict[Future[SubmissionResult], Submission] = {
-            pool.submit(grade_submission, submission, settings, submissions_root): submission for submission in pending}
+            pool.submit(grade_submission, submission, settings): submission for submission in pending}
         with Gradebook(settings.gradebook_url, course) as gradebook:
             for done, future in enumerate(as_completed(futures), 1):
                 result = future.result()
@@ -120,9 +119,7 @@ def refresh_feedback(settings: Settings, lab: Lab, students: list[str], course: 
             nb = nbformat.read(path, as_version=4)
             comments = {c.grade_id: gradebook.find_comment(c.grade_id, lab.name, lab.name, student).comment
                         for c in lab.answers}  # nbgrader keeps comments on answer cells only
-            resources = {"lab": lab, "origins": origins_by_grade_id(lab, nb),
-                         "scores": book.cell_scores(gradebook, lab, student), "comments": comments}
-            write_feedback(nb, resources, settings.feedback_file(student))
+            write_feedback(nb, lab, book.cell_scores(gradebook, lab, student), comments, settings.feedback_file(student))
             written += 1
     return written
 
@@ -142,7 +139,7 @@ def grade_class(submissions_path: Path, settings: Settings, regrade: bool = Fals
               f"{settings.jobs} at a time", flush=True)
         book.prepare_lab(settings.gradebook_url, course, lab)
         if pending:
-            grade_in_parallel(pending, settings, submissions_path, lab, states, course)
+            grade_in_parallel(pending, settings, lab, states, course)
         rows = rows_for(submissions, states, settings, lab, course)
     if feedback_from_gradebook:
         pages = refresh_feedback(settings, lab, [row.student for row in rows], course)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from coursetool.grade.batch import grade_class, usable_cores, warn
 from coursetool.grade.sandbox import bwrap_works
-from coursetool.grade.settings import Limits, Settings
+from coursetool.grade.settings import Limits, Settings, default_data_root
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,15 +37,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def data_root(requested: Path | None) -> Path | None:
-    if requested is not None:
-        return requested.resolve()
-    if os.environ.get("VAELAB_DATA"):
-        return Path(os.environ["VAELAB_DATA"]).resolve()
-    default = Path.home() / ".cache" / "vaelab" / "data"
-    return default if default.exists() else None
-
-
 def settings_from(args: argparse.Namespace) -> Settings:
     jobs = max(1, args.jobs)
     sandbox = not args.no_sandbox and bwrap_works()
@@ -56,7 +47,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         lab=args.lab, autograder=args.autograder.resolve(),
         limits=Limits(args.cell_timeout, args.notebook_timeout, args.memory, args.output_limit),
         jobs=jobs, threads_per_kernel=max(1, usable_cores() // jobs), quick=not args.full,
-        data_root=data_root(args.data), sandbox=sandbox, hidden_paths=tuple(p.resolve() for p in args.hide))
+        data_root=args.data.resolve() if args.data else default_data_root(), sandbox=sandbox, hidden_paths=tuple(p.resolve() for p in args.hide),
+        submissions=args.submissions.resolve())
 
 
 def put_environment_on_path() -> None:

@@ -6,10 +6,11 @@ never a traceback (a traceback quotes the failing line, which may be a hidden on
 """
 from __future__ import annotations
 
+import copy
 import html
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import nbgrader
 from nbconvert.exporters import HTMLExporter
@@ -18,10 +19,6 @@ from nbformat import NotebookNode
 from traitlets.config import Config
 
 from coursetool.grade.lab import Lab, Role, SourceCell
-
-if TYPE_CHECKING:
-    from coursetool.grade.result import SubmissionResult
-    from coursetool.grade.settings import Settings
 
 FORMGRADER = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader"
 
@@ -82,36 +79,30 @@ def write_html(text: str, path: Path) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def write_feedback(nb: NotebookNode, resources: dict[str, Any], path: Path) -> None:
-    """Render a graded notebook with nbgrader's feedback template; ``resources`` as the steps above take them."""
+def origins_by_grade_id(lab: Lab, nb: NotebookNode) -> list[SourceCell | None]:
+    """The source cell behind each cell of an autograded notebook, found by its grade id."""
+    by_grade_id = {c.grade_id: c for c in lab.cells if c.grade_id}
+    return [by_grade_id.pop(cell.metadata.get("nbgrader", {}).get("grade_id"), None) for cell in nb.cells]
+
+
+def write_feedback(nb: NotebookNode, lab: Lab, scores: dict[str, float | None], comments: dict[str, str | None],
+                   path: Path) -> None:
+    """Render an autograded notebook with nbgrader's feedback template: visible tests only, scores and comments.
+
+    ``scores`` maps every graded cell's id to its points (None: waiting for a grader).
+    """
+    nb = copy.deepcopy(nb)
+    resources: dict[str, Any] = {"lab": lab, "origins": origins_by_grade_id(lab, nb), "scores": scores,
+                                 "comments": comments}
     for step in (HideTestSource(), AnnotateScores()):
         nb, resources = step.preprocess(nb, resources)
     body, _ = exporter().from_notebook_node(nb, resources={"nbgrader": resources["nbgrader"]})
     write_html(body, path)
 
 
-def render_feedback(nb: NotebookNode, resources: dict[str, Any], result: SubmissionResult, settings: Settings) -> None:
-    """Write the student's HTML feedback for a notebook graded just now (written answers still to grade)."""
-    lab: Lab = resources["lab"]
-    scores: dict[str, float | None] = {t.grade_id: result.scores.get(t.grade_id, 0.0) for t in lab.tests}
-    scores |= {a.grade_id: None if result.answered.get(a.grade_id) else 0.0 for a in lab.answers}
-    resources = {**resources, "origins": resources["restoration"].origins, "scores": scores, "comments": {}}
-    write_feedback(nb, resources, settings.feedback_file(result.student))
-
-
-def origins_by_grade_id(lab: Lab, nb: NotebookNode) -> list[SourceCell | None]:
-    """The source cell behind each cell of an autograded notebook, found by its grade id."""
-    by_grade_id = {c.grade_id: c for c in lab.cells if c.grade_id}
-    origins: list[SourceCell | None] = []
-    for cell in nb.cells:
-        source = by_grade_id.pop(cell.metadata.get("nbgrader", {}).get("grade_id"), None)
-        origins.append(source)
-    return origins
-
-
-def render_rejection(result: SubmissionResult, settings: Settings) -> None:
+def write_rejection(lab_name: str, reason: str, path: Path) -> None:
     """Feedback for a submission that could not be graded: the reason, nothing else."""
-    body = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(settings.lab)}</title></head>"
-            f"<body><h1>{html.escape(settings.lab)}: not graded</h1><p>Score: 0</p>"
-            f"<p>{html.escape(result.reason)}</p></body></html>\n")
-    write_html(body, settings.feedback_file(result.student))
+    body = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(lab_name)}</title></head>"
+            f"<body><h1>{html.escape(lab_name)}: not graded</h1><p>Score: 0</p>"
+            f"<p>{html.escape(reason)}</p></body></html>\n")
+    write_html(body, path)

@@ -1,16 +1,21 @@
-"""Runs inside the grading kernel: keeps student code from changing what the tests rely on.
+"""Runs inside the grading kernel: test cells see pristine versions of what they rely on.
 
 The grader sends this file's source to the kernel before any student code runs, then calls
-``install``. Before every test cell it calls ``enter``, which puts back what the student may
-have replaced: functions and classes of the modules the lab imports (``torch.allclose``,
-``math.isclose``, builtins), the names the lab's own import statements bind, functions and
-classes defined by locked cells, IPython's input and AST transformers, event callbacks and
-exception handlers, and the methods of the shell and kernel objects. Tensor subclasses'
-``__torch_function__`` overrides are switched off while the test runs. ``exit`` gives the
-student's own objects back afterwards.
+``install``. Before every test cell it calls ``enter``, which puts back what student code may
+have replaced in shared state: functions and classes of the modules the lab imports
+(``torch.allclose``, ``math.isclose``, builtins), ``sys.modules`` entries, IPython's input
+and AST transformers, event callbacks and exception handlers, and the methods of the shell
+and kernel objects; tensor subclasses' ``__torch_function__`` overrides are off while the
+test runs. ``exit`` gives all of it back afterwards, so the student's own code goes on
+exactly as written.
 
-This is a guard against overriding, not a security boundary: code that attacks the guard
-itself (it runs in the same process) is out of its reach; the sandbox limits the damage.
+The student's global names are never touched. The grader rewrites the test cell's own code
+so that the names it reads from the lab (builtins, what the lab's imports bind, what locked
+cells define) come from ``lookup``: the pristine value, while a student's ``from torch import
+sum`` still serves the student's functions.
+
+This guards against overriding, not against an attack on the guard itself: it runs in the
+same process as the student's code.
 """
 import builtins
 import importlib
@@ -75,13 +80,11 @@ class Guard:
         self.instance_attributes = {id(obj): set(vars(obj)) for obj in self.objects}
         self.shell_lists = {name: list(getattr(shell, name)) for name in SHELL_LISTS}
         self.callbacks = {event: list(funcs) for event, funcs in shell.events.callbacks.items()}
-        self.initial_user_ns = dict(shell.user_ns)
-        self.protected = {}
+        self.pristine = dict(vars(builtins))
         for alias, module, attribute in bindings:
             value = self.resolve(module, attribute)
             if value is not MISSING:
-                self.protected[alias] = value
-        self.placed = {}
+                self.pristine[alias] = value
         self.student_state = None
         self.torch_context = None
 
@@ -96,37 +99,57 @@ class Guard:
         return pristine.get(attribute, getattr(loaded, attribute, MISSING))
 
     def protect(self, names):
-        """Remember what a locked cell just defined, so later student cells cannot replace it."""
+        """Remember what a locked cell just defined: test code reads these versions."""
         for name in names:
             if name in self.shell.user_ns:
-                self.protected[name] = self.shell.user_ns[name]
+                self.pristine[name] = self.shell.user_ns[name]
 
-    def enter(self):
-        """Put back everything guarded; return what had been changed, as JSON."""
-        repaired = self.restore_modules() + self.restore_classes() + self.restore_shell() + self.clear_user_overrides()
+    def lookup(self, name):
+        """A name as the test cell's own code reads it: the lab's version, if the notebook has bound it."""
+        if name in vars(builtins) or name in self.shell.user_ns:
+            return self.pristine[name]
+        raise NameError(f"name {name!r} is not defined")
+
+    def enter(self, names):
+        """Put back everything guarded; return, as JSON, what the student had changed."""
+        self.student_state = self.snapshot()
+        repaired = self.restore_modules() + self.restore_classes() + self.restore_shell() + self.shadowed(names)
         sys.settrace(None)
         sys.setprofile(None)
         self.disable_tensor_subclasses()
         return json.dumps(repaired)
 
     def exit(self):
-        """Give back the student's own objects that the test cell did not replace."""
+        """Give back everything the student had set, as it was before the test."""
         self.enable_tensor_subclasses()
-        user_ns = self.shell.user_ns
-        for name, (student_value, placed_value) in self.placed.items():
-            if user_ns.get(name, MISSING) is placed_value:
-                if student_value is MISSING:
-                    user_ns.pop(name, None)
-                else:
-                    user_ns[name] = student_value
-        self.placed = {}
-        if self.student_state is not None:
-            lists, callbacks, custom_exceptions = self.student_state
-            for name, items in lists.items():
-                getattr(self.shell, name)[:] = items
-            self.shell.events.callbacks.update(callbacks)
-            self.shell.custom_exceptions = custom_exceptions
-            self.student_state = None
+        if self.student_state is None:
+            return
+        modules, module_values, class_values, lists, callbacks, custom_exceptions = self.student_state
+        sys.modules.update(modules)
+        for name, values in module_values.items():
+            vars(self.modules[name]).update(values)
+        for cls, values in class_values.items():
+            for attribute, value in values.items():
+                try:
+                    setattr(cls, attribute, value)
+                except (TypeError, AttributeError):
+                    continue
+        for name, items in lists.items():
+            getattr(self.shell, name)[:] = items
+        self.shell.events.callbacks.update(callbacks)
+        self.shell.custom_exceptions = custom_exceptions
+        self.student_state = None
+
+    def snapshot(self):
+        """The student's current versions of everything ``enter`` may put back."""
+        modules = {name: sys.modules[name] for name in self.modules if name in sys.modules}
+        module_values = {name: {a: vars(module)[a] for a in self.module_callables[name] if a in vars(module)}
+                         for name, module in self.modules.items()}
+        class_values = {cls: {a: vars(cls)[a] for a in pristine if a in vars(cls)}
+                        for cls, pristine in self.class_callables.items()}
+        lists = {name: list(getattr(self.shell, name)) for name in SHELL_LISTS}
+        callbacks = {event: list(funcs) for event, funcs in self.shell.events.callbacks.items()}
+        return modules, module_values, class_values, lists, callbacks, self.shell.custom_exceptions
 
     def restore_modules(self):
         repaired = []
@@ -162,10 +185,7 @@ class Guard:
 
     def restore_shell(self):
         shell = self.shell
-        lists = {name: list(getattr(shell, name)) for name in SHELL_LISTS}
-        callbacks = {event: list(funcs) for event, funcs in shell.events.callbacks.items()}
-        self.student_state = (lists, callbacks, shell.custom_exceptions)
-        repaired = [name for name in SHELL_LISTS if lists[name] != self.shell_lists[name]]
+        repaired = [name for name in SHELL_LISTS if list(getattr(shell, name)) != self.shell_lists[name]]
         for name, items in self.shell_lists.items():
             getattr(shell, name)[:] = items
         for event, funcs in self.callbacks.items():
@@ -175,24 +195,11 @@ class Guard:
         shell.custom_exceptions = ()
         return repaired
 
-    def clear_user_overrides(self):
-        """Hide student globals that shadow builtins or replace protected names."""
+    def shadowed(self, names):
+        """The names the test reads that the notebook binds to something other than the lab's version."""
         user_ns = self.shell.user_ns
-        pristine_builtins = self.module_callables["builtins"]
-        repaired = []
-        for name in list(user_ns):
-            value = user_ns[name]
-            shadows = name in pristine_builtins and not name.startswith("_") and callable(value)
-            if shadows and self.initial_user_ns.get(name, MISSING) is not value:
-                self.placed[name] = (user_ns.pop(name), MISSING)
-                repaired.append(f"global {name}")
-        for name, value in self.protected.items():
-            current = user_ns.get(name, MISSING)
-            if current is not value:
-                self.placed[name] = (current, value)
-                user_ns[name] = value
-                repaired.append(f"global {name}")
-        return repaired
+        return [f"global {name}" for name in names
+                if name in user_ns and name in self.pristine and user_ns[name] is not self.pristine[name]]
 
     def disable_tensor_subclasses(self):
         torch = self.modules.get("torch")

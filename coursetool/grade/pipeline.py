@@ -1,30 +1,54 @@
-"""Grading one submission: nbgrader's autograde steps, run in a worker, without the gradebook.
+"""Grading one notebook: nbgrader's autograde steps, without the gradebook.
 
-``read -> RestoreCells -> ExecuteInSandbox -> LimitOutput (nbgrader) -> ScoreCells``, then the
-autograded notebook and the feedback are written. The worker returns a ``SubmissionResult``;
-only the parent process writes it to the gradebook.
+``restore -> execute (runner) -> limit output (nbgrader's LimitOutput) -> score``. The
+course check runs exactly these steps on each lab's solution and blank notebooks; a grading
+worker runs them on a submission, then writes the autograded notebook and the feedback and
+returns a ``SubmissionResult``. Only the parent process writes the gradebook.
 """
 from __future__ import annotations
 
-import copy
 import shutil
 import time
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import nbformat
-from nbconvert.preprocessors import Preprocessor
 from nbformat import NotebookNode
 from nbgrader.preprocessors import LimitOutput
 
 from coursetool.grade import runner
-from coursetool.grade.feedback import render_feedback, render_rejection
-from coursetool.grade.lab import Lab, Role
-from coursetool.grade.restore import RECOGNISED, restore
+from coursetool.grade.feedback import write_feedback, write_rejection
+from coursetool.grade.lab import Lab, Role, SourceCell
+from coursetool.grade.restore import restore
 from coursetool.grade.result import Rejected, Status, SubmissionResult
-from coursetool.grade.settings import Settings
+from coursetool.grade.settings import RunSpec, Settings
 from coursetool.grade.submissions import Submission
+
+
+@dataclass
+class Graded:
+    """A notebook after the grading steps: what ran, what each graded cell earned, what was repaired."""
+
+    notebook: NotebookNode
+    origins: list[SourceCell | None]
+    execution: runner.Execution
+    scores: dict[str, float]
+    answered: dict[str, bool]
+    notes: list[str]
+
+    @property
+    def status(self) -> Status:
+        if self.execution.stopped is None:
+            return Status.GRADED
+        died = any(run.status == "died" for run in self.execution.cells.values())
+        return Status.DIED if died else Status.TIMEOUT
+
+    def cell_runs(self) -> dict[str, runner.CellRun]:
+        """How each of the lab's test cells ended, by grade id."""
+        return {source.grade_id: self.execution.cells.get(index, runner.CellRun("not run", "not executed"))
+                for index, source in enumerate(self.origins) if source is not None and source.role is Role.TEST}
+
 
 @lru_cache(maxsize=4)
 def load_lab(name: str, source_dir: Path) -> Lab:
@@ -48,61 +72,31 @@ def read_submission(path: Path) -> NotebookNode:
     return notebook
 
 
-class RestoreCells(Preprocessor):
-    """Put the submission on the lab's skeleton (nbgrader's OverwriteCells and DeduplicateIds, by matching)."""
-
-    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
-        lab: Lab = resources["lab"]
-        restoration = restore(lab, nb)
-        if restoration.recognised < RECOGNISED:
-            raise Rejected(f"the notebook does not look like {lab.name} (only {restoration.recognised:.0%} "
-                           "of its cells were found): wrong lab or renamed notebook?")
-        resources["restoration"] = restoration
-        resources["notes"] = list(restoration.notes)
-        return restoration.notebook, resources
-
-
-class ExecuteInSandbox(Preprocessor):
-    """Run every code cell in a sandboxed kernel, test cells under the guard."""
-
-    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
-        lab: Lab = resources["lab"]
-        settings: Settings = resources["settings"]
-        execution = runner.execute(nb, resources["restoration"].plans, settings, resources["submissions_root"],
-                                   lab.imported_modules(), lab.import_bindings(), lab.support_files())
-        resources["execution"] = execution
-        if execution.repaired:
-            resources["notes"].append("overridden before the tests, put back: " + ", ".join(execution.repaired))
-        return nb, resources
+def score(nb: NotebookNode, origins: list[SourceCell | None],
+          execution: runner.Execution) -> tuple[dict[str, float], dict[str, bool]]:
+    """Points per test cell (full when it ran without error; stderr never costs points) and which answers are written."""
+    scores, answered = {}, {}
+    for index, source in enumerate(origins):
+        if source is None:
+            continue
+        if source.role is Role.TEST:
+            run = execution.cells.get(index, runner.CellRun("not run", "not executed"))
+            scores[source.grade_id] = source.points if run.status == "ok" else 0.0
+        elif source.role is Role.ANSWER:
+            answered[source.grade_id] = nb.cells[index].source.strip() not in ("", source.released.source.strip())
+    return scores, answered
 
 
-class ScoreCells(Preprocessor):
-    """Points per test cell: full when it ran without error, none otherwise (stderr never costs points)."""
-
-    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
-        execution: runner.Execution = resources["execution"]
-        scores, answered = {}, {}
-        for index, source in enumerate(resources["restoration"].origins):
-            if source is None:
-                continue
-            if source.role is Role.TEST:
-                run = execution.cells.get(index, runner.CellRun("not run", "not executed"))
-                scores[source.grade_id] = source.points if run.status == "ok" else 0.0
-            elif source.role is Role.ANSWER:
-                answered[source.grade_id] = nb.cells[index].source.strip() not in ("", source.released.source.strip())
-        resources.update(scores=scores, answered=answered)
-        return nb, resources
-
-
-def outcome(execution: runner.Execution) -> Status:
-    if execution.stopped is None:
-        return Status.GRADED
-    died = any(run.status == "died" for run in execution.cells.values())
-    return Status.DIED if died else Status.TIMEOUT
-
-
-def grading_steps() -> list[Preprocessor]:
-    return [RestoreCells(), ExecuteInSandbox(), LimitOutput(), ScoreCells()]
+def grade_notebook(nb: NotebookNode, lab: Lab, spec: RunSpec) -> Graded:
+    """Restore, execute, limit output and score one notebook; Rejected if it is not this lab's."""
+    restoration = restore(lab, nb)
+    execution = runner.execute(restoration.notebook, lab, spec)
+    notebook, _ = LimitOutput().preprocess(restoration.notebook, {})
+    scores, answered = score(notebook, restoration.origins, execution)
+    notes = list(restoration.notes)
+    if execution.overridden:
+        notes.append("tests used the lab's originals of what the notebook had changed: " + ", ".join(execution.overridden))
+    return Graded(notebook, restoration.origins, execution, scores, answered, notes)
 
 
 def write_notebook(nb: NotebookNode, path: Path) -> None:
@@ -110,21 +104,21 @@ def write_notebook(nb: NotebookNode, path: Path) -> None:
     nbformat.write(nb, path)
 
 
-def grade_notebook(submission: Submission, settings: Settings, submissions_root: Path) -> SubmissionResult:
-    """Run the steps on a submission that has a notebook; write the autograded notebook and feedback."""
+def feedback_scores(lab: Lab, result: SubmissionResult) -> dict[str, float | None]:
+    """Scores as feedback shows them right after grading: written answers await a grader (None) or scored 0."""
+    scores: dict[str, float | None] = {t.grade_id: result.scores.get(t.grade_id, 0.0) for t in lab.tests}
+    return scores | {a.grade_id: None if result.answered.get(a.grade_id) else 0.0 for a in lab.answers}
+
+
+def grade_file(submission: Submission, settings: Settings) -> SubmissionResult:
+    """Grade a submission that has a notebook; write the autograded notebook and its feedback."""
     lab = load_lab(settings.lab, settings.source_dir)
-    nb = read_submission(submission.notebook)
-    resources: dict[str, Any] = {"lab": lab, "settings": settings, "submissions_root": submissions_root}
-    for step in grading_steps():
-        nb, resources = step.preprocess(nb, resources)
-    write_notebook(nb, settings.autograded_notebook(submission.student))
-    execution: runner.Execution = resources["execution"]
-    status = outcome(execution)
-    notes = ([submission.note] if submission.note else []) + resources["notes"]
-    reason = "; ".join(([execution.stopped] if execution.stopped else []) + notes)
-    result = SubmissionResult(submission.student, submission.key, status, reason,
-                              resources["scores"], resources["answered"])
-    render_feedback(copy.deepcopy(nb), resources, result, settings)
+    graded = grade_notebook(read_submission(submission.notebook), lab, settings.run_spec())
+    write_notebook(graded.notebook, settings.autograded_notebook(submission.student))
+    notes = ([submission.note] if submission.note else []) + graded.notes
+    reason = "; ".join(([graded.execution.stopped] if graded.execution.stopped else []) + notes)
+    result = SubmissionResult(submission.student, submission.key, graded.status, reason, graded.scores, graded.answered)
+    write_feedback(graded.notebook, lab, feedback_scores(lab, result), {}, settings.feedback_file(submission.student))
     return result
 
 
@@ -142,20 +136,20 @@ def keep_submitted(submission: Submission, settings: Settings) -> None:
         shutil.copyfile(submission.notebook, target)
 
 
-def grade_submission(submission: Submission, settings: Settings, submissions_root: Path) -> SubmissionResult:
+def grade_submission(submission: Submission, settings: Settings) -> SubmissionResult:
     """Grade one submission; never raises: problems become a zero row with the reason."""
     started = time.monotonic()
     try:
         keep_submitted(submission, settings)
         if submission.problem:
             raise Rejected(submission.problem)
-        result = grade_notebook(submission, settings, submissions_root)
+        result = grade_file(submission, settings)
     except Rejected as problem:
         result = zero_result(submission, settings, Status.REJECTED, str(problem))
     except Exception as error:  # noqa: BLE001 - one broken submission must not stop the class
         result = zero_result(submission, settings, Status.GRADER_ERROR, f"{type(error).__name__}: {error}")
     if result.status in (Status.REJECTED, Status.GRADER_ERROR):
         settings.autograded_notebook(submission.student).unlink(missing_ok=True)
-        render_rejection(result, settings)
+        write_rejection(settings.lab, result.reason, settings.feedback_file(submission.student))
     result.seconds = round(time.monotonic() - started, 2)
     return result

@@ -1,12 +1,16 @@
-"""Execute a restored submission in its own kernel, test cells under the guard.
+"""The one way a notebook runs: a fresh kernel per notebook, configured by a ``RunSpec``.
 
-A timed-out cell, an exhausted notebook budget or a dead kernel ends the run: the cells after
-it are not run, and test cells not run score nothing.
+The course check and the grader both run notebooks here. Cells run in order; cells whose id
+is in ``spec.skip`` do not. Test cells of the lab run under the guard (``kernel_guard``) with
+their own code reading the lab's pristine names. Output is capped per cell and per notebook,
+whatever route it takes. A timed-out cell, an exhausted notebook budget or a dead kernel ends
+the run: the cells after it are not run.
 """
 from __future__ import annotations
 
 import ast
 import asyncio
+import builtins
 import json
 import secrets
 import shutil
@@ -23,8 +27,10 @@ from nbformat import NotebookNode
 from nbformat.v4 import new_output
 
 from coursetool.grade import kernel_guard
-from coursetool.grade.sandbox import SandboxedKernelManager, kernel_environment, launch_prefix
-from coursetool.grade.settings import Settings
+from coursetool.grade.lab import Lab, Role, defined_names
+from coursetool.grade.sandbox import SandboxedKernelManager, launch_prefix
+from coursetool.grade.settings import Limits, RunSpec
+from coursetool.grade.testcode import rewrite_test
 
 GUARD_INSTALL = """\
 def _install_grader_guard():
@@ -35,19 +41,13 @@ _install_grader_guard()
 del _install_grader_guard
 """
 TRUNCATED = "\n... output truncated by the grader ...\n"
-
-
-@dataclass(frozen=True)
-class CellPlan:
-    """How to run one cell: as a test under the guard, and which names it defines for the lab."""
-
-    is_test: bool = False
-    protects: tuple[str, ...] = ()
+OUTPUT_MESSAGES = frozenset({"stream", "display_data", "execute_result", "update_display_data", "error"})
+BUILTIN_NAMES = frozenset(name for name in vars(builtins) if not name.startswith("_"))
 
 
 @dataclass
 class CellRun:
-    """How one code cell ended: ``ok``, ``error``, ``timeout``, ``died`` or ``not run``."""
+    """How one code cell ended: ``ok``, ``error``, ``timeout``, ``died``, ``not run`` or ``skipped``."""
 
     status: str
     detail: str = ""
@@ -55,22 +55,62 @@ class CellRun:
 
 @dataclass
 class Execution:
-    """Every code cell's ending, why the run stopped early (if it did), what the guard repaired."""
+    """Every code cell's ending, why the run stopped early (if it did), what the student had overridden."""
 
     cells: dict[int, CellRun] = field(default_factory=dict)
     stopped: str | None = None
-    repaired: list[str] = field(default_factory=list)
+    overridden: list[str] = field(default_factory=list)
 
 
-class GradingClient(NotebookClient):
-    """An nbclient client that starts sandboxed kernels and caps each cell's output."""
+@dataclass
+class CellPlan:
+    """What the runner does around one cell: run it as a test, or remember what a locked cell defines."""
 
-    def __init__(self, nb: NotebookNode, prefix: list[str], runtime: Path, output_chars: int, **kwargs: Any):
+    test: bool = False
+    protects: tuple[str, ...] = ()
+
+
+def plan_cells(nb: NotebookNode, lab: Lab) -> dict[int, CellPlan]:
+    """Plans for the lab's own test and locked code cells, found by their grade ids."""
+    roles = {c.grade_id: c for c in lab.cells if c.grade_id and c.role in (Role.TEST, Role.FIXED)}
+    plans: dict[int, CellPlan] = {}
+    for index, cell in enumerate(nb.cells):
+        source = roles.get(cell.metadata.get("nbgrader", {}).get("grade_id"))
+        if cell.cell_type == "code" and source is not None:
+            plans[index] = CellPlan(test=source.role is Role.TEST, protects=defined_names(source.cell.source))
+    return plans
+
+
+def payload_size(content: dict[str, Any]) -> int:
+    return len(json.dumps({k: content.get(k) for k in ("data", "text", "evalue", "traceback") if k in content}))
+
+
+class OutputBudget:
+    """Characters of output each cell and the whole notebook may still receive."""
+
+    def __init__(self, limits: Limits):
+        self.per_cell = limits.output_chars
+        self.left = limits.notebook_output_chars
+        self.used: dict[int, int] = {}
+
+    def take(self, cell_index: int, size: int) -> bool:
+        used = self.used.get(cell_index, 0)
+        self.used[cell_index] = used + size
+        if used + size > self.per_cell or size > self.left:
+            return False
+        self.left -= size
+        return True
+
+
+class KernelClient(NotebookClient):
+    """An nbclient client that starts kernels behind the spec's launcher and caps every output."""
+
+    def __init__(self, nb: NotebookNode, prefix: list[str], runtime: Path, limits: Limits, **kwargs: Any):
         super().__init__(nb, **kwargs)
         self.prefix = prefix
         self.runtime = runtime
-        self.output_chars = output_chars
-        self.output_sizes: dict[int, int] = {}
+        self.budget = OutputBudget(limits)
+        self.truncated: set[int] = set()
         self.replies: dict[int, dict[str, Any]] = {}
         self.on_cell_executed = self.remember_reply
 
@@ -83,32 +123,34 @@ class GradingClient(NotebookClient):
     def remember_reply(self, cell: NotebookNode, cell_index: int, execute_reply: dict[str, Any]) -> None:
         self.replies[cell_index] = execute_reply
 
-    def output(self, outs: list[NotebookNode], msg: dict[str, Any], display_id: str | None,
-               cell_index: int) -> NotebookNode | None:
-        size = len(json.dumps(msg["content"].get("data") or msg["content"].get("text") or ""))
-        used = self.output_sizes.get(cell_index, 0)
-        self.output_sizes[cell_index] = used + size
-        if used + size <= self.output_chars:
-            return super().output(outs, msg, display_id, cell_index)
-        if used <= self.output_chars:
-            note = new_output("stream", name="stdout", text=TRUNCATED)
-            outs.append(note)
-            return note
-        return None
+    def process_message(self, msg: dict[str, Any], cell: NotebookNode, cell_index: int) -> NotebookNode | None:
+        """Every output message counts against the budget, display updates included."""
+        if msg["msg_type"] in OUTPUT_MESSAGES and not self.budget.take(cell_index, payload_size(msg["content"])):
+            self.note_truncation(cell, cell_index, msg)
+            return None
+        return super().process_message(msg, cell, cell_index)
+
+    def note_truncation(self, cell: NotebookNode, cell_index: int, msg: dict[str, Any]) -> None:
+        if cell_index not in self.truncated:
+            self.truncated.add(cell_index)
+            cell.outputs.append(new_output("stream", name="stdout", text=TRUNCATED))
+        if msg["msg_type"] == "error":
+            content = msg["content"]
+            cell.outputs.append(new_output("error", ename=str(content.get("ename", "Error"))[:200],
+                                           evalue=str(content.get("evalue", ""))[:2000], traceback=[]))
 
 
-class GuardedRun:
+class NotebookRun:
     """One kernel session: install the guard, then run the cells in order."""
 
-    def __init__(self, client: GradingClient, plans: dict[int, CellPlan], settings: Settings,
-                 modules: list[str], bindings: list[tuple[str, str, str | None]]):
+    def __init__(self, client: KernelClient, lab: Lab, spec: RunSpec):
         self.client = client
-        self.plans = plans
-        self.limits = settings.limits
-        self.modules = modules
-        self.bindings = bindings
+        self.lab = lab
+        self.spec = spec
+        self.plans = plan_cells(client.nb, lab)
         self.guard = f"_grader_{secrets.token_hex(8)}"
-        self.deadline = time.monotonic() + settings.limits.notebook_timeout
+        self.protected = set(BUILTIN_NAMES) | {binding[0] for binding in lab.import_bindings()}
+        self.deadline = time.monotonic() + spec.limits.notebook_timeout
         self.execution = Execution()
 
     async def run(self) -> Execution:
@@ -116,7 +158,9 @@ class GuardedRun:
         for index, cell in enumerate(self.client.nb.cells):
             if cell.cell_type != "code":
                 continue
-            if self.execution.stopped:
+            if cell.get("id") in self.spec.skip:
+                self.execution.cells[index] = CellRun("skipped")
+            elif self.execution.stopped:
                 self.execution.cells[index] = CellRun("not run", self.execution.stopped)
             else:
                 await self.run_cell(index, cell, self.plans.get(index, CellPlan()))
@@ -124,7 +168,7 @@ class GuardedRun:
 
     async def install_guard(self) -> None:
         code = GUARD_INSTALL.format(source=Path(kernel_guard.__file__).read_text(), name=self.guard,
-                                    modules=self.modules, bindings=self.bindings)
+                                    modules=self.lab.imported_modules(), bindings=self.lab.import_bindings())
         reply = await self.request(code)
         if reply is None or reply["content"]["status"] != "ok":
             raise RuntimeError(f"the grader could not prepare the kernel: {reply and reply['content']}")
@@ -132,45 +176,55 @@ class GuardedRun:
     async def run_cell(self, index: int, cell: NotebookNode, plan: CellPlan) -> None:
         cells = self.execution.cells
         try:
-            if plan.is_test and not await self.guard_enter():
-                cells[index] = CellRun("error", "the grader's guard was tampered with")
-                return
-            await self.client.async_execute_cell(cell, index)
-            reply = self.client.replies.get(index, {"content": {"status": "ok"}})["content"]
-            if plan.is_test:
-                await self.guard_call("exit()")
+            if plan.test:
+                await self.run_test(index, cell)
+            else:
+                await self.client.async_execute_cell(cell, index)
             if plan.protects:
+                self.protected |= set(plan.protects)
                 await self.guard_call(f"protect({list(plan.protects)!r})")
         except CellTimeoutError:
             out_of_budget = self.remaining() <= 1
             cells[index] = CellRun("timeout", "the notebook ran out of time" if out_of_budget
-                                   else f"the cell ran longer than {self.limits.cell_timeout:g} s")
+                                   else f"the cell ran longer than {self.spec.limits.cell_timeout:g} s")
             self.execution.stopped = f"not run: {cells[index].detail} (cell {index})"
             return
         except DeadKernelError:
             cells[index] = CellRun("died", "the kernel died (exit, crash or memory limit)")
             self.execution.stopped = f"not run: the kernel died in cell {index}"
             return
+        if index in cells:
+            return
+        reply = self.client.replies.get(index, {"content": {"status": "ok"}})["content"]
         has_error = any(output.output_type == "error" for output in cell.outputs)
         if reply["status"] == "error" or has_error:
             cells[index] = CellRun("error", f"{reply.get('ename', 'Error')}: {reply.get('evalue', '')}")
         else:
             cells[index] = CellRun("ok")
 
+    async def run_test(self, index: int, cell: NotebookNode) -> None:
+        """Run a test cell's own code, rewritten to read the lab's names, between the guard's enter and exit."""
+        written = cell.source
+        code, names = rewrite_test(written, self.guard, self.protected)
+        overridden = await self.guard_call(f"enter({names!r})")
+        if overridden is None:
+            self.execution.cells[index] = CellRun("error", "the grader's guard was tampered with")
+            return
+        self.execution.overridden += [name for name in json.loads(overridden) if name not in self.execution.overridden]
+        cell.source = code
+        try:
+            await self.client.async_execute_cell(cell, index)
+        finally:
+            cell.source = written
+        await self.guard_call("exit()")
+
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
 
     def cell_timeout(self, cell: NotebookNode | None = None) -> float:
-        return max(1.0, min(self.limits.cell_timeout, self.remaining()))
+        return max(1.0, min(self.spec.limits.cell_timeout, self.remaining()))
 
-    async def guard_enter(self) -> bool:
-        repaired = await self.guard_call("enter()")
-        if repaired is None:
-            return False
-        self.execution.repaired += [name for name in json.loads(repaired) if name not in self.execution.repaired]
-        return True
-
-    async def guard_call(self, call: str) -> str | None:
+    async def guard_call(self, call: str) -> Any:
         """Evaluate a guard method as a user expression: no transformers, no history, no output."""
         reply = await self.request("", user_expressions={"result": f"{self.guard}.{call}"})
         result = reply["content"].get("user_expressions", {}).get("result", {}) if reply else {}
@@ -187,35 +241,38 @@ class GuardedRun:
             raise CellTimeoutError("the grader's request to the kernel timed out") from None
 
 
-def prepare_scratch(root: Path, support_files: list[Path], source_dir: Path) -> tuple[Path, Path]:
+def prepare_scratch(root: Path, lab: Lab) -> tuple[Path, Path]:
     """A writable working folder holding the lab's support files, and a folder for the kernel's sockets."""
     scratch, runtime = root / "work", root / "runtime"
     scratch.mkdir()
     runtime.mkdir()
-    for path in support_files:
-        target = scratch / path.relative_to(source_dir)
+    for path in lab.support_files():
+        target = scratch / path.relative_to(lab.source_dir)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, target)
     return scratch, runtime
 
 
-async def execute_async(nb: NotebookNode, plans: dict[int, CellPlan], settings: Settings, submissions: Path,
-                        modules: list[str], bindings: list[tuple[str, str, str | None]],
-                        support_files: list[Path]) -> Execution:
+def scratch_environment(spec: RunSpec, scratch: Path) -> dict[str, str]:
+    """The spec's environment with home, temporary and configuration folders inside the scratch folder."""
+    return {**spec.env, "HOME": str(scratch), "TMPDIR": str(scratch),
+            "MPLCONFIGDIR": str(scratch / ".matplotlib"), "IPYTHONDIR": str(scratch / ".ipython")}
+
+
+async def execute_async(nb: NotebookNode, lab: Lab, spec: RunSpec) -> Execution:
     with tempfile.TemporaryDirectory(prefix="coursetool-grade-") as tmp:
-        scratch, runtime = prepare_scratch(Path(tmp), support_files, settings.source_dir)
-        client = GradingClient(
-            nb, launch_prefix(settings, submissions, scratch, runtime), runtime, settings.limits.output_chars,
+        scratch, runtime = prepare_scratch(Path(tmp), lab)
+        client = KernelClient(
+            nb, launch_prefix(spec, scratch, runtime), runtime, spec.limits,
             allow_errors=True, kernel_name="python3", shutdown_kernel="immediate", record_timing=False,
             startup_timeout=120, resources={"metadata": {"path": str(scratch)}})
-        run = GuardedRun(client, plans, settings, modules, bindings)
+        run = NotebookRun(client, lab, spec)
         client.timeout_func = run.cell_timeout
-        async with client.async_setup_kernel(env=kernel_environment(settings, scratch), cwd=str(scratch),
+        async with client.async_setup_kernel(env=scratch_environment(spec, scratch), cwd=str(scratch),
                                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
             return await run.run()
 
 
-def execute(nb: NotebookNode, plans: dict[int, CellPlan], settings: Settings, submissions: Path,
-            modules: list[str], bindings: list[tuple[str, str, str | None]], support_files: list[Path]) -> Execution:
+def execute(nb: NotebookNode, lab: Lab, spec: RunSpec) -> Execution:
     """Run every code cell of ``nb`` in place (outputs are written into it)."""
-    return asyncio.run(execute_async(nb, plans, settings, submissions, modules, bindings, support_files))
+    return asyncio.run(execute_async(nb, lab, spec))

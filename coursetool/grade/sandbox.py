@@ -1,15 +1,18 @@
-"""How a submission's kernel is started: inside bubblewrap when it works, with limits always.
+"""How a kernel is started: inside bubblewrap when it works, with limits always.
 
-With bwrap the kernel sees the whole file system read-only, an empty read-only ``/tmp``, no
-network, and empty folders in place of the hidden paths (solutions, lab sources, the
-autograder folder, the submissions); only its scratch folder is writable. Without bwrap it
-runs as a plain process. In both cases the memory (RLIMIT_DATA) and CPU time limits apply,
-the kernel dies with the process that grades it, and it gets a minimal environment.
+With bwrap the kernel sees only an allow-list of the host: the system's programs and
+libraries, a few files of ``/etc``, the Python environment (and the folders its ``.pth``
+files add, such as an editable install of the course helpers), the data root, all read-only;
+its scratch folder and its socket folder are its only writable places. Hidden paths are
+emptied even inside an allowed one. No network, no host ``/tmp``, no home folders. Without
+bwrap it runs as a plain process. In both cases the memory and CPU time limits apply, the
+kernel dies with the process that grades it, and it gets a minimal environment.
 """
 from __future__ import annotations
 
 import importlib.util
 import shutil
+import site
 import subprocess
 import sys
 from collections.abc import Iterable
@@ -19,8 +22,11 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import List, Unicode
 
-from coursetool.grade.settings import Settings
+from coursetool.grade.settings import Limits, RunSpec
 
+SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32")
+ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "fonts", "localtime", "passwd", "group",
+             "nsswitch.conf", "mime.types", "ssl", "matplotlibrc")
 LIMITS_LAUNCHER = """\
 import ctypes, os, resource, signal, sys
 memory, cpu_seconds = int(sys.argv[1]), int(sys.argv[2])
@@ -36,21 +42,32 @@ def bwrap_works() -> bool:
     """bwrap is installed and may create the namespaces the sandbox needs."""
     if shutil.which("bwrap") is None:
         return False
-    probe = ["bwrap", "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "--tmpfs", "/tmp", "true"]
+    probe = ["bwrap", "--unshare-all", "--die-with-parent", "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin",
+             "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "/usr/bin/true"]
     return subprocess.run(probe, capture_output=True, timeout=30).returncode == 0
 
 
-def bwrap_prefix(scratch: Path, runtime: Path, hidden: Iterable[Path], readable: Iterable[Path]) -> list[str]:
-    """bwrap arguments: read-only root and /tmp, no network, hidden paths emptied, two writable folders.
+def bind_system() -> list[str]:
+    """The host's programs and libraries, and the few files of /etc that programs read."""
+    args: list[str] = []
+    for name in SYSTEM_PATHS:
+        path = Path(name)
+        if path.is_symlink():
+            args += ["--symlink", str(path.readlink()), name]
+        elif path.is_dir():
+            args += ["--ro-bind", name, name]
+    for name in ETC_FILES:
+        args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+    return args
 
-    Readable paths are bound after /tmp is emptied (the Python environment may live there) and
-    before the hidden paths, so that nothing hidden inside them becomes visible again.
-    """
-    args = ["bwrap", "--die-with-parent", "--new-session", "--unshare-all",
-            "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/dev/shm"]
-    for path in readable:
+
+def bwrap_prefix(spec: RunSpec, scratch: Path, runtime: Path) -> list[str]:
+    """bwrap arguments: the allow-list read-only, hidden paths emptied, an empty read-only /tmp, two writable folders, no network."""
+    args = ["bwrap", "--die-with-parent", "--new-session", "--unshare-all", *bind_system(),
+            "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/dev/shm"]
+    for path in spec.readable:
         args += ["--ro-bind-try", str(path), str(path)]
-    for path in hidden:
+    for path in spec.hidden:
         if path.is_dir():
             args += ["--tmpfs", str(path)]
         elif path.exists():
@@ -60,65 +77,46 @@ def bwrap_prefix(scratch: Path, runtime: Path, hidden: Iterable[Path], readable:
     return args + ["--"]
 
 
+def pth_folders(site_dirs: Iterable[str]) -> set[Path]:
+    """Folders that ``.pth`` files in the site folders put on the import path (editable installs)."""
+    folders: set[Path] = set()
+    for site_dir in site_dirs:
+        for pth in Path(site_dir).glob("*.pth"):
+            for line in pth.read_text(errors="replace").splitlines():
+                if line and not line.startswith(("#", "import ")) and Path(line.strip()).is_dir():
+                    folders.add(Path(line.strip()))
+    return folders
+
+
 def python_paths() -> list[Path]:
-    """What the kernel's Python needs to read: its environment, its import path, the course helpers."""
+    """What the kernel's Python needs to read: its installation, its environment, editable installs."""
     paths = {Path(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
-    paths |= {Path(p) for p in sys.path if p and Path(p).is_dir()}
+    paths.add(Path(sys.executable).resolve().parent.parent)
+    paths |= pth_folders(site.getsitepackages())
     helpers = importlib.util.find_spec("vaelab")
     if helpers is not None and helpers.origin:
         paths.add(Path(helpers.origin).resolve().parents[1])
-    return sorted(p.resolve() for p in paths)
+    return sorted({p.resolve() for p in paths})
 
 
-def limits_prefix(settings: Settings) -> list[str]:
+def readable_paths(data_root: Path | None) -> tuple[Path, ...]:
+    """The sandbox's allow-list besides the system: the Python environment and the data root."""
+    return tuple(python_paths() + ([data_root.resolve()] if data_root else []))
+
+
+def limits_prefix(limits: Limits, threads: int) -> list[str]:
     """A tiny launcher that sets the memory and CPU limits, then becomes the next command."""
-    limits = settings.limits
     memory = limits.memory_mb * 1024 * 1024
-    cpu_seconds = int(limits.notebook_timeout * max(1, settings.threads_per_kernel)) + 60
+    cpu_seconds = int(limits.notebook_timeout * max(1, threads)) + 60
     return [sys.executable, "-I", "-S", "-c", LIMITS_LAUNCHER, str(memory), str(cpu_seconds)]
 
 
-def hidden_paths(settings: Settings, submissions: Path) -> list[Path]:
-    """What the kernel must not read: the autograder folder, solutions, lab sources, history, submissions."""
-    course = settings.autograder.resolve().parent
-    around = [course / name for name in ("solutions", "source", ".git")]
-    return [settings.autograder.resolve(), submissions.resolve(), *around, *settings.hidden_paths]
-
-
-def launch_prefix(settings: Settings, submissions: Path, scratch: Path, runtime: Path) -> list[str]:
+def launch_prefix(spec: RunSpec, scratch: Path, runtime: Path) -> list[str]:
     """Everything before the kernel command."""
-    prefix = limits_prefix(settings)
-    if settings.sandbox:
-        readable = python_paths() + ([settings.data_root] if settings.data_root else [])
-        prefix += bwrap_prefix(scratch, runtime, hidden_paths(settings, submissions), readable)
+    prefix = limits_prefix(spec.limits, spec.threads)
+    if spec.sandbox:
+        prefix += bwrap_prefix(spec, scratch, runtime)
     return prefix
-
-
-def kernel_environment(settings: Settings, scratch: Path) -> dict[str, str]:
-    """The kernel's whole environment: nothing of the grader's own besides these settings."""
-    threads = str(settings.threads_per_kernel)
-    env = {
-        "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
-        "HOME": str(scratch),
-        "TMPDIR": str(scratch),
-        "LANG": "C.UTF-8",
-        "MPLBACKEND": "Agg",
-        "MPLCONFIGDIR": str(scratch / ".matplotlib"),
-        "IPYTHONDIR": str(scratch / ".ipython"),
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONHASHSEED": "0",
-        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-        "OMP_NUM_THREADS": threads,
-        "MKL_NUM_THREADS": threads,
-        "OPENBLAS_NUM_THREADS": threads,
-        "NBGRADER_EXECUTION": "autograde",
-        "VAELAB_OFFLINE": "1",
-    }
-    if settings.quick:
-        env["VAELAB_QUICK"] = "1"
-    if settings.data_root:
-        env["VAELAB_DATA"] = str(settings.data_root)
-    return env
 
 
 class SandboxedKernelManager(AsyncKernelManager):
