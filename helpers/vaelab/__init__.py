@@ -20,7 +20,7 @@ from .plots import (
     show_images,
 )
 from .runtime import pick_device, seed_everything
-from .settings import data_root, offline_mode, quick_mode
+from .settings import data_root, offline_mode, progress_style, quick_mode
 from .train import History, fit
 
 __all__ = [
@@ -30,6 +30,6 @@ __all__ = [
     "image_rows", "interpolation_strip", "latent_scatter", "plot_2d", "plot_history",
     "show_images",
     "pick_device", "seed_everything",
-    "data_root", "offline_mode", "quick_mode",
+    "data_root", "offline_mode", "progress_style", "quick_mode",
     "History", "fit",
 ]

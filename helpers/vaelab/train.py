@@ -1,11 +1,15 @@
 """One training loop for every lab: progress bars, test evaluation and a history of losses."""
 
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 from tqdm.auto import tqdm
+from tqdm.std import tqdm as text_tqdm
+
+from .settings import PLAIN, progress_style
 
 LossTerms = dict[str, torch.Tensor]
 LossFn = Callable[[nn.Module, object], torch.Tensor | Mapping[str, torch.Tensor]]
@@ -64,12 +68,14 @@ class _Means:
     def __init__(self):
         self.sums: dict[str, torch.Tensor] = {}
         self.count = 0
+        self.batches = 0
 
     def add(self, terms: LossTerms, batch_size: int) -> None:
         for name, value in terms.items():
             value = torch.as_tensor(value).detach() * batch_size
             self.sums[name] = self.sums[name] + value if name in self.sums else value
         self.count += batch_size
+        self.batches += 1
 
     def result(self) -> dict[str, float]:
         return {name: total.item() / self.count for name, total in self.sums.items()}
@@ -77,8 +83,8 @@ class _Means:
 
 def _train_epoch(model: nn.Module, bar: tqdm, optimizer: torch.optim.Optimizer,
                  loss_fn: LossFn | None, clip_grad: float | None,
-                 device: torch.device) -> dict[str, float]:
-    """One pass over the batches of progress bar `bar`; the epoch's mean losses."""
+                 device: torch.device) -> _Means:
+    """One pass over the batches of progress bar `bar`; the epoch's running means."""
     model.train()
     means = _Means()
     every = max(1, (bar.total or 10 * _POSTFIX_UPDATES) // _POSTFIX_UPDATES)
@@ -93,7 +99,7 @@ def _train_epoch(model: nn.Module, bar: tqdm, optimizer: torch.optim.Optimizer,
         means.add(terms, len(_first(batch)))
         if not bar.disable and step % every == 0:
             bar.set_postfix(loss=f"{means.result()[TOTAL]:.4g}", refresh=False)
-    return means.result()
+    return means
 
 
 @torch.no_grad()
@@ -111,6 +117,13 @@ def _test_epoch(model: nn.Module, loader: Iterable, loss_fn: LossFn | None,
 def _model_device(model: nn.Module) -> torch.device:
     parameter = next(model.parameters(), None)
     return parameter.device if parameter is not None else torch.device("cpu")
+
+
+def _epoch_line(epoch: int, epochs: int, batches: int, seconds: float, summary: Mapping[str, str]) -> str:
+    """A finished epoch as one line, drawn as tqdm draws a full bar."""
+    postfix = ", ".join(f"{name}={value}" for name, value in summary.items())
+    return text_tqdm.format_meter(batches, batches, seconds, prefix=f"epoch {epoch}/{epochs}",
+                                  unit="batch", postfix=postfix)
 
 
 def _summary(train: Mapping[str, float], test: Mapping[str, float]) -> dict[str, str]:
@@ -132,23 +145,31 @@ def fit(model: nn.Module, train_loader: Iterable, optimizer: torch.optim.Optimiz
     on `test_loader` too when given. callback(epoch, history) runs after each epoch, with
     epoch counted from 1 (= history.epochs_done) and the model in eval mode. clip_grad clips
     the gradient norm. `device` moves the model and every batch there (default: the model's
-    device). Ctrl-C stops training cleanly: the history so far is returned, with
+    device). Progress shows as live bars, or with VAELAB_PROGRESS=plain as one line per
+    finished epoch (see vaelab.progress_style). Ctrl-C stops training cleanly: the history so far is returned, with
     history.interrupted set. The model is left in eval mode.
     """
     if device is not None:
         model.to(device)
     device = torch.device(device) if device is not None else _model_device(model)
     history = History()
-    epoch_bar = tqdm(range(1, epochs + 1), desc="epochs", unit="epoch", disable=not progress)
+    plain = progress and progress_style() == PLAIN
+    bars = progress and not plain
+    epoch_bar = tqdm(range(1, epochs + 1), desc="epochs", unit="epoch", disable=not bars)
     try:
         for epoch in epoch_bar:
+            start = time.perf_counter()
             with tqdm(train_loader, desc=f"epoch {epoch}", unit="batch", leave=False,
-                      disable=not progress) as batch_bar:
-                train = _train_epoch(model, batch_bar, optimizer, loss_fn, clip_grad, device)
+                      disable=not bars) as batch_bar:
+                means = _train_epoch(model, batch_bar, optimizer, loss_fn, clip_grad, device)
             model.eval()
+            train = means.result()
             test = {} if test_loader is None else _test_epoch(model, test_loader, loss_fn, device)
             history.record(train, test)
             epoch_bar.set_postfix(_summary(train, test))
+            if plain:
+                print(_epoch_line(epoch, epochs, means.batches, time.perf_counter() - start,
+                                  _summary(train, test)), flush=True)
             if callback is not None:
                 callback(epoch, history)
     except KeyboardInterrupt:

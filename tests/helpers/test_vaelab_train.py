@@ -145,12 +145,28 @@ def test_device_moves_model_and_batches():
     assert seen == [("meta", "meta")]
 
 
-def test_progress_bars_show_and_hide(capsys):
+def test_progress_bars_show_and_hide(capsys, monkeypatch):
+    monkeypatch.setenv("VAELAB_PROGRESS", "bars")
     model = MeanModel()
     vaelab.fit(model, vaelab.batches(torch.ones(4)), _frozen(model), 2)
     assert "epochs" in capsys.readouterr().err
     vaelab.fit(model, vaelab.batches(torch.ones(4)), _frozen(model), 2, progress=False)
-    assert capsys.readouterr().err == ""
+    assert capsys.readouterr() == ("", "")
+
+
+def test_plain_progress_prints_one_final_line_per_epoch(capsys, monkeypatch):
+    monkeypatch.setenv("VAELAB_PROGRESS", "plain")
+    model = MeanModel()
+    vaelab.fit(model, vaelab.batches(torch.ones(10), 4), _frozen(model), 2,
+               test_loader=vaelab.batches(torch.zeros(2)))
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert err == "" and "\r" not in out and len(lines) == 2
+    for epoch, line in enumerate(lines, start=1):
+        assert line.startswith(f"epoch {epoch}/2: 100%|") and "| 3/3 [" in line, line
+        assert line.endswith("train=1, test=0]"), line
+    vaelab.fit(model, vaelab.batches(torch.ones(4)), _frozen(model), 2, progress=False)
+    assert capsys.readouterr() == ("", "")
 
 
 def test_plain_loader_without_length_works():
