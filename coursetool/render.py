@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 import nbformat
 from nbformat import NotebookNode
-from nbgrader.utils import compute_checksum
+from nbgrader.preprocessors import CheckCellMetadata, ComputeChecksums, LockCells
 
 from coursetool.config import CourseConfig
 from coursetool.gaps import PLACEHOLDER_FUNCTION, common_indent, solution_lines, student_lines
@@ -111,16 +111,17 @@ def cell_identity(cell: Cell, counters: dict[str, int]) -> tuple[str | None, dic
     return None, None
 
 
-def lock_for_students(cell: NotebookNode) -> None:
-    """What ``nbgrader generate_assignment`` adds to a released cell: locks and a checksum."""
-    meta = cell.metadata.get("nbgrader")
-    if meta is None:
-        return
-    if meta["grade"] and not meta["solution"] or meta["locked"] and not meta["solution"]:
-        cell.metadata["editable"] = False
-    cell.metadata["deletable"] = False
-    meta["checksum"] = compute_checksum(cell)
-    meta["cell_type"] = cell.cell_type
+# What ``nbgrader generate_assignment`` does to a released notebook once solutions and hidden
+# tests are out (the student target never has them): locks, then checksums.
+RELEASE_STEPS = (LockCells, ComputeChecksums, CheckCellMetadata)
+
+
+def lock_for_students(notebook: NotebookNode) -> NotebookNode:
+    """The notebook with nbgrader's locks and checksums, made by nbgrader's own preprocessors."""
+    resources: dict = {}
+    for step in RELEASE_STEPS:
+        notebook, resources = step().preprocess(notebook, resources)
+    return notebook
 
 
 # -- the injected first cells ------------------------------------------------------------------------
@@ -163,10 +164,7 @@ def render(lab: Lab, target: str, config: CourseConfig) -> NotebookNode:
         "language_info": {"name": "python"},
     })
     notebook.nbformat_minor = 5
-    if target == STUDENT:
-        for cell in notebook.cells:
-            lock_for_students(cell)
-    return notebook
+    return lock_for_students(notebook) if target == STUDENT else notebook
 
 
 def markdown_source(lab: Lab, cell: Cell, target: str) -> str:

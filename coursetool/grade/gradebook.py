@@ -6,11 +6,11 @@ from pathlib import Path
 
 import nbformat
 from nbgrader.api import Gradebook
-from nbgrader.preprocessors import SaveCells
+from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, ClearSolutions, ComputeChecksums, LockCells, SaveCells
 from sqlalchemy.exc import SAWarning
 from traitlets.config.loader import PyFileConfigLoader
 
-from coursetool.grade.lab import Lab, Role
+from coursetool.grade.lab import Lab
 from coursetool.grade.result import SubmissionResult
 
 
@@ -23,15 +23,23 @@ def course_id(autograder: Path) -> str:
     return config.CourseDirectory.get("course_id", "default_course")
 
 
+# generate_assignment's steps before SaveCells (header, footer and AUTOTEST cells are not used here)
+ASSIGNMENT_STEPS = (LockCells, ClearSolutions, ClearOutput, CheckCellMetadata, ComputeChecksums)
+
+
 def assignment_notebook(lab: Lab) -> nbformat.NotebookNode:
-    """The notebook nbgrader's generate_assignment would save: solutions stubbed, hidden tests kept."""
-    cells = [c.cell if c.role is Role.TEST else c.released if c.role in (Role.SOLUTION, Role.ANSWER) else c.cell
-             for c in lab.cells]
-    return nbformat.from_dict({**lab.notebook, "cells": cells})
+    """The notebook as ``nbgrader generate_assignment`` saves it: locked, solutions stubbed, checksums set.
+
+    Hidden tests stay in: generate_assignment removes them only after saving the cells.
+    """
+    nb, resources = nbformat.from_dict(lab.notebook), {}
+    for step in ASSIGNMENT_STEPS:
+        nb, resources = step().preprocess(nb, resources)
+    return nb
 
 
 def prepare_lab(url: str, course: str, lab: Lab) -> None:
-    """Create the assignment and save its cells, as generate_assignment does."""
+    """Create the assignment and save its cells exactly as generate_assignment does."""
     with Gradebook(url, course) as gradebook:
         gradebook.update_or_create_assignment(lab.name)
     resources = {"nbgrader": {"notebook": lab.name, "assignment": lab.name, "db_url": url}}
