@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 
 from coursetool.build import build_files, parse_course
-from coursetool.grade.lab import Lab as GradedLab
+from coursetool.grade.lab import AutograderLab
 from coursetool.grade.pipeline import Graded, grade_notebook
 from coursetool.grade.sandbox import bwrap_works
 from coursetool.grade.settings import Settings, default_data_root
@@ -43,20 +43,20 @@ def check_settings(lab: Lab, autograder: Path) -> Settings:
                     data_root=default_data_root(), sandbox=bwrap_works(), hidden_paths=(lab.path.resolve().parent,))
 
 
-def source_line(lab: Lab, graded_lab: GradedLab, index: int) -> str:
+def source_line(lab: Lab, graded_lab: AutograderLab, index: int) -> str:
     """``file:line`` of the source cell behind the autograder notebook's cell ``index``."""
     offset = len(graded_lab.cells) - len(lab.cells)
     line = lab.cells[index - offset].line if index >= offset else 0
     return f"{lab.path}:{line}"
 
 
-def skipped_on_blank(lab: Lab, graded_lab: GradedLab) -> frozenset[str]:
+def skipped_on_blank(lab: Lab, graded_lab: AutograderLab) -> frozenset[str]:
     """Ids of the cells marked SKIPQUESTEXEC."""
     offset = len(graded_lab.cells) - len(lab.cells)
     return frozenset(graded_lab.cells[offset + i].cell.get("id") for i, cell in enumerate(lab.cells) if cell.skip_blank)
 
 
-def solution_problems(lab: Lab, graded_lab: GradedLab, graded: Graded) -> list[str]:
+def solution_problems(lab: Lab, graded_lab: AutograderLab, graded: Graded) -> list[str]:
     """Every cell of the solution runs cleanly, and every test earns its points."""
     problems = [f"the solution notebook stopped: {graded.execution.stopped}"] if graded.execution.stopped else []
     for index, source in enumerate(graded.origins):
@@ -68,7 +68,7 @@ def solution_problems(lab: Lab, graded_lab: GradedLab, graded: Graded) -> list[s
     return problems
 
 
-def blank_problems(lab: Lab, graded_lab: GradedLab, graded: Graded) -> list[str]:
+def blank_problems(lab: Lab, graded_lab: AutograderLab, graded: Graded) -> list[str]:
     """Every graded test earns nothing on the blank student notebook."""
     by_id = {c.grade_id: c for c in graded_lab.tests}
     return [f"{source_line(lab, graded_lab, by_id[grade_id].index)}: test cell {grade_id} passes on the blank "
@@ -82,7 +82,7 @@ def verify_lab(lab: Lab, files: dict[str, bytes]) -> Verdicts:
         course = Path(tmp)
         replace_outputs(course, {name: data for name, data in files.items() if name.startswith("autograder/")})
         settings = check_settings(lab, course / "autograder")
-        graded_lab = GradedLab(lab.name, settings.source_dir)
+        graded_lab = AutograderLab(lab.name, settings.source_dir)
         started = time.perf_counter()
         solution = grade_notebook(nbformat.reads(files[f"solutions/{lab.name}.ipynb"].decode(), as_version=4),
                                   graded_lab, settings.run_spec())

@@ -22,7 +22,7 @@ from nbgrader.api import Gradebook
 
 from coursetool.grade import gradebook as book
 from coursetool.grade.feedback import write_feedback
-from coursetool.grade.lab import Lab
+from coursetool.grade.lab import AutograderLab
 from coursetool.grade.pipeline import grade_submission
 from coursetool.grade.result import Status, SubmissionResult
 from coursetool.grade.report import Row, write_atomically, write_reports
@@ -79,7 +79,7 @@ def progress(done: int, total: int, result: SubmissionResult) -> None:
     print(f"[{done}/{total}] {result.student}: {points:g} points, {result.status.value} ({result.seconds:g} s){detail}", flush=True)
 
 
-def grade_in_parallel(pending: list[Submission], settings: Settings, lab: Lab, states: StateStore, course: str) -> None:
+def grade_in_parallel(pending: list[Submission], settings: Settings, lab: AutograderLab, states: StateStore, course: str) -> None:
     """Grade in worker processes; record each result as soon as it arrives."""
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=settings.jobs, mp_context=context, initializer=die_with_parent) as pool:
@@ -93,7 +93,7 @@ def grade_in_parallel(pending: list[Submission], settings: Settings, lab: Lab, s
                 progress(done, len(pending), result)
 
 
-def rows_for(submissions: list[Submission], states: StateStore, settings: Settings, lab: Lab, course: str) -> list[Row]:
+def rows_for(submissions: list[Submission], states: StateStore, settings: Settings, lab: AutograderLab, course: str) -> list[Row]:
     rows = []
     with Gradebook(settings.gradebook_url, course) as gradebook:
         for submission in submissions:
@@ -104,7 +104,7 @@ def rows_for(submissions: list[Submission], states: StateStore, settings: Settin
     return rows
 
 
-def refresh_feedback(settings: Settings, lab: Lab, students: list[str], course: str) -> int:
+def refresh_feedback(settings: Settings, lab: AutograderLab, students: list[str], course: str) -> int:
     """Render feedback again from the autograded notebooks with the gradebook's scores and comments.
 
     For after written answers were graded in formgrader: the pages then show the manual scores
@@ -127,7 +127,7 @@ def refresh_feedback(settings: Settings, lab: Lab, students: list[str], course: 
 def grade_class(submissions_path: Path, settings: Settings, regrade: bool = False,
                 feedback_from_gradebook: bool = False) -> Summary:
     """Grade every submission at ``submissions_path``; write grades.csv and the report."""
-    lab = Lab(settings.lab, settings.source_dir)
+    lab = AutograderLab(settings.lab, settings.source_dir)
     course = book.course_id(settings.autograder)
     states = StateStore(settings.results_dir / "state", settings.grading_key())
     if regrade or not (settings.autograder / "gradebook.db").exists():

@@ -18,7 +18,7 @@ from nbconvert.preprocessors import Preprocessor
 from nbformat import NotebookNode
 from traitlets.config import Config
 
-from coursetool.grade.lab import Lab, Role, SourceCell
+from coursetool.grade.lab import AutograderLab, Role, SourceCell
 
 FORMGRADER = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader"
 
@@ -54,7 +54,7 @@ class AnnotateScores(Preprocessor):
             if source.role in (Role.TEST, Role.ANSWER):
                 nbgrader_metadata["score"] = scores.get(source.grade_id, 0.0)
                 nbgrader_metadata["points"] = source.points
-        lab: Lab = resources["lab"]
+        lab: AutograderLab = resources["lab"]
         resources["nbgrader"] = {
             "notebook": lab.name,
             "score": sum(score for score in scores.values() if score is not None),
@@ -79,13 +79,13 @@ def write_html(text: str, path: Path) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def origins_by_grade_id(lab: Lab, nb: NotebookNode) -> list[SourceCell | None]:
+def origins_by_grade_id(lab: AutograderLab, nb: NotebookNode) -> list[SourceCell | None]:
     """The source cell behind each cell of an autograded notebook, found by its grade id."""
     by_grade_id = {c.grade_id: c for c in lab.cells if c.grade_id}
     return [by_grade_id.pop(cell.metadata.get("nbgrader", {}).get("grade_id"), None) for cell in nb.cells]
 
 
-def write_feedback(nb: NotebookNode, lab: Lab, scores: dict[str, float | None], comments: dict[str, str | None],
+def write_feedback(nb: NotebookNode, lab: AutograderLab, scores: dict[str, float | None], comments: dict[str, str | None],
                    path: Path) -> None:
     """Render an autograded notebook with nbgrader's feedback template: visible tests only, scores and comments.
 

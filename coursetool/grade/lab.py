@@ -125,7 +125,7 @@ class SourceCell:
         return significant_lines(text)
 
 
-class Lab:
+class AutograderLab:
     """A lab as the autograder sees it: ``autograder/source/<lab>/<lab>.ipynb``."""
 
     def __init__(self, name: str, source_dir: Path):

@@ -19,7 +19,7 @@ from nbgrader.preprocessors import LimitOutput
 
 from coursetool.grade import runner
 from coursetool.grade.feedback import write_feedback, write_rejection
-from coursetool.grade.lab import Lab, Role, SourceCell
+from coursetool.grade.lab import AutograderLab, Role, SourceCell
 from coursetool.grade.restore import restore
 from coursetool.grade.result import Rejected, Status, SubmissionResult
 from coursetool.grade.settings import RunSpec, Settings
@@ -51,8 +51,8 @@ class Graded:
 
 
 @lru_cache(maxsize=4)
-def load_lab(name: str, source_dir: Path) -> Lab:
-    return Lab(name, source_dir)
+def load_lab(name: str, source_dir: Path) -> AutograderLab:
+    return AutograderLab(name, source_dir)
 
 
 def read_submission(path: Path) -> NotebookNode:
@@ -87,7 +87,7 @@ def score(nb: NotebookNode, origins: list[SourceCell | None],
     return scores, answered
 
 
-def grade_notebook(nb: NotebookNode, lab: Lab, spec: RunSpec) -> Graded:
+def grade_notebook(nb: NotebookNode, lab: AutograderLab, spec: RunSpec) -> Graded:
     """Restore, execute, limit output and score one notebook; Rejected if it is not this lab's."""
     restoration = restore(lab, nb)
     execution = runner.execute(restoration.notebook, lab, spec)
@@ -104,7 +104,7 @@ def write_notebook(nb: NotebookNode, path: Path) -> None:
     nbformat.write(nb, path)
 
 
-def feedback_scores(lab: Lab, result: SubmissionResult) -> dict[str, float | None]:
+def feedback_scores(lab: AutograderLab, result: SubmissionResult) -> dict[str, float | None]:
     """Scores as feedback shows them right after grading: written answers await a grader (None) or scored 0."""
     scores: dict[str, float | None] = {t.grade_id: result.scores.get(t.grade_id, 0.0) for t in lab.tests}
     return scores | {a.grade_id: None if result.answered.get(a.grade_id) else 0.0 for a in lab.answers}

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import nbformat
 from nbformat import NotebookNode
 
-from coursetool.grade.lab import Lab, Role, SourceCell, significant_lines
+from coursetool.grade.lab import AutograderLab, Role, SourceCell, significant_lines
 from coursetool.grade.result import Rejected
 
 CONTENT_MATCH = 0.6      # share of a source cell's fixed lines a student cell must hold to match it
@@ -45,7 +45,7 @@ def overlap(source: SourceCell, cell: NotebookNode) -> float:
     return len(source.anchor_lines & significant_lines(cell.source)) / len(source.anchor_lines)
 
 
-def match_by_identity(lab: Lab, cells: list[NotebookNode]) -> dict[int, int]:
+def match_by_identity(lab: AutograderLab, cells: list[NotebookNode]) -> dict[int, int]:
     """Student index -> source index by grade_id or cell id; later cells with a taken id stay unmatched."""
     by_grade_id = {c.grade_id: c.index for c in lab.cells if c.grade_id}
     by_cell_id = {c.cell.get("id"): c.index for c in lab.cells if c.cell.get("id")}
@@ -61,7 +61,7 @@ def match_by_identity(lab: Lab, cells: list[NotebookNode]) -> dict[int, int]:
     return matches
 
 
-def with_identity(lab: Lab, cells: list[NotebookNode]) -> set[int]:
+def with_identity(lab: AutograderLab, cells: list[NotebookNode]) -> set[int]:
     """Student cells with a grade id or cell id of the lab: copies of a cell, never stripped ones."""
     grade_ids = {c.grade_id for c in lab.cells if c.grade_id}
     cell_ids = {c.cell.get("id") for c in lab.cells if c.cell.get("id")}
@@ -69,7 +69,7 @@ def with_identity(lab: Lab, cells: list[NotebookNode]) -> set[int]:
             if cell.metadata.get("nbgrader", {}).get("grade_id") in grade_ids or cell.get("id") in cell_ids}
 
 
-def match_by_content(lab: Lab, cells: list[NotebookNode], matches: dict[int, int]) -> None:
+def match_by_content(lab: AutograderLab, cells: list[NotebookNode], matches: dict[int, int]) -> None:
     """Pair the remaining cells whose content holds most of a source cell's fixed lines."""
     taken = set(matches.values())
     identified = with_identity(lab, cells)
@@ -90,7 +90,7 @@ def match_by_content(lab: Lab, cells: list[NotebookNode], matches: dict[int, int
             taken.add(source_index)
 
 
-def match_by_position(lab: Lab, cells: list[NotebookNode], matches: dict[int, int]) -> None:
+def match_by_position(lab: AutograderLab, cells: list[NotebookNode], matches: dict[int, int]) -> None:
     """Pair remaining answer cells with the first free student cell of their type between matched neighbours."""
     student_of = {source_index: index for index, source_index in matches.items()}
     identified = with_identity(lab, cells)
@@ -107,7 +107,7 @@ def match_by_position(lab: Lab, cells: list[NotebookNode], matches: dict[int, in
                 break
 
 
-def recognised_share(lab: Lab, cells: list[NotebookNode], matches: dict[int, int]) -> float:
+def recognised_share(lab: AutograderLab, cells: list[NotebookNode], matches: dict[int, int]) -> float:
     """Share of the source cells with fixed lines whose matched student cell holds half of them."""
     recognisable = [c for c in lab.cells if c.anchor_lines]
     if not recognisable:
@@ -146,7 +146,7 @@ def keeps_student_text(source: SourceCell, cell: NotebookNode) -> bool:
     return not significant_lines(cell.source) <= significant_lines(source.released.source)
 
 
-def ordered_cells(lab: Lab, cells: list[NotebookNode], matches: dict[int, int],
+def ordered_cells(lab: AutograderLab, cells: list[NotebookNode], matches: dict[int, int],
                   identity: dict[int, int]) -> list[tuple[SourceCell | None, NotebookNode]]:
     """(source, cell) pairs: the lab's test and locked cells in source order, the student's cells between them as written."""
     groups: dict[int, list[tuple[SourceCell | None, NotebookNode]]] = {}
@@ -172,7 +172,7 @@ def ordered_cells(lab: Lab, cells: list[NotebookNode], matches: dict[int, int],
     return ordered
 
 
-def describe_repairs(lab: Lab, cells: list[NotebookNode], matches: dict[int, int], identity: dict[int, int]) -> list[str]:
+def describe_repairs(lab: AutograderLab, cells: list[NotebookNode], matches: dict[int, int], identity: dict[int, int]) -> list[str]:
     notes = []
     student_of = {source_index: index for index, source_index in matches.items()}
     for source in lab.cells:
@@ -190,7 +190,7 @@ def describe_repairs(lab: Lab, cells: list[NotebookNode], matches: dict[int, int
     return notes
 
 
-def restore(lab: Lab, submitted: NotebookNode) -> Restoration:
+def restore(lab: AutograderLab, submitted: NotebookNode) -> Restoration:
     """The submission rebuilt on the lab's skeleton, ready to execute; Rejected if it is not this lab."""
     cells = submitted.cells
     identity = match_by_identity(lab, cells)

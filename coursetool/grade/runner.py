@@ -27,7 +27,7 @@ from nbformat import NotebookNode
 from nbformat.v4 import new_output
 
 from coursetool.grade import kernel_guard
-from coursetool.grade.lab import Lab, Role, defined_names
+from coursetool.grade.lab import AutograderLab, Role, defined_names
 from coursetool.grade.sandbox import SandboxedKernelManager, launch_prefix
 from coursetool.grade.settings import Limits, RunSpec
 from coursetool.grade.testcode import rewrite_test
@@ -42,7 +42,7 @@ del _install_grader_guard
 """
 TRUNCATED = "\n... output truncated by the grader ...\n"
 OUTPUT_MESSAGES = frozenset({"stream", "display_data", "execute_result", "update_display_data", "error"})
-BUILTIN_NAMES = frozenset(name for name in vars(builtins) if not name.startswith("_"))
+BUILTIN_NAMES = frozenset(name for name in vars(builtins) if not name.startswith("_")) - {"super"}  # super() needs its name
 
 
 @dataclass
@@ -70,7 +70,7 @@ class CellPlan:
     protects: tuple[str, ...] = ()
 
 
-def plan_cells(nb: NotebookNode, lab: Lab) -> dict[int, CellPlan]:
+def plan_cells(nb: NotebookNode, lab: AutograderLab) -> dict[int, CellPlan]:
     """Plans for the lab's own test and locked code cells, found by their grade ids."""
     roles = {c.grade_id: c for c in lab.cells if c.grade_id and c.role in (Role.TEST, Role.FIXED)}
     plans: dict[int, CellPlan] = {}
@@ -143,7 +143,7 @@ class KernelClient(NotebookClient):
 class NotebookRun:
     """One kernel session: install the guard, then run the cells in order."""
 
-    def __init__(self, client: KernelClient, lab: Lab, spec: RunSpec):
+    def __init__(self, client: KernelClient, lab: AutograderLab, spec: RunSpec):
         self.client = client
         self.lab = lab
         self.spec = spec
@@ -241,7 +241,7 @@ class NotebookRun:
             raise CellTimeoutError("the grader's request to the kernel timed out") from None
 
 
-def prepare_scratch(root: Path, lab: Lab) -> tuple[Path, Path]:
+def prepare_scratch(root: Path, lab: AutograderLab) -> tuple[Path, Path]:
     """A writable working folder holding the lab's support files, and a folder for the kernel's sockets."""
     scratch, runtime = root / "work", root / "runtime"
     scratch.mkdir()
@@ -259,7 +259,7 @@ def scratch_environment(spec: RunSpec, scratch: Path) -> dict[str, str]:
             "MPLCONFIGDIR": str(scratch / ".matplotlib"), "IPYTHONDIR": str(scratch / ".ipython")}
 
 
-async def execute_async(nb: NotebookNode, lab: Lab, spec: RunSpec) -> Execution:
+async def execute_async(nb: NotebookNode, lab: AutograderLab, spec: RunSpec) -> Execution:
     with tempfile.TemporaryDirectory(prefix="coursetool-grade-") as tmp:
         scratch, runtime = prepare_scratch(Path(tmp), lab)
         client = KernelClient(
@@ -273,6 +273,6 @@ async def execute_async(nb: NotebookNode, lab: Lab, spec: RunSpec) -> Execution:
             return await run.run()
 
 
-def execute(nb: NotebookNode, lab: Lab, spec: RunSpec) -> Execution:
+def execute(nb: NotebookNode, lab: AutograderLab, spec: RunSpec) -> Execution:
     """Run every code cell of ``nb`` in place (outputs are written into it)."""
     return asyncio.run(execute_async(nb, lab, spec))

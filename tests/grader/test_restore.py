@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
-from coursetool.grade.lab import Lab, Role
+from coursetool.grade.lab import AutograderLab, Role
 from coursetool.grade.restore import restore
 from coursetool.grade.result import Rejected
 from tests.grader import corpus
@@ -15,8 +15,8 @@ from tests.grader import corpus
 LAB = "gradelab"
 
 
-def lab_of(course: Path) -> Lab:
-    return Lab(LAB, course / "autograder" / "source" / LAB)
+def lab_of(course: Path) -> AutograderLab:
+    return AutograderLab(LAB, course / "autograder" / "source" / LAB)
 
 
 def cells_of(restoration, role: Role) -> list[str]:
