@@ -17,7 +17,7 @@ endif
 # nbgrader runs some of its tools (alembic) from PATH.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: install release test grade
+.PHONY: install release test test-fast grade
 
 install: $(VENV)/.installed
 
@@ -34,6 +34,10 @@ release: install
 
 test: install
 	VAELAB_QUICK=1 VAELAB_OFFLINE=1 MPLBACKEND=Agg $(PY) -m pytest
+
+# Unit tests only: nothing that starts a kernel or runs a lab.
+test-fast: install
+	VAELAB_QUICK=1 VAELAB_OFFLINE=1 MPLBACKEND=Agg $(PY) -m pytest -m "not slow"
 
 grade: install
 	@test -n "$(SUBMISSIONS)" -a -n "$(LAB)" || { echo "usage: make grade SUBMISSIONS=<folder or zip> LAB=<name>"; exit 2; }

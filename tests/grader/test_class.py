@@ -15,6 +15,8 @@ from coursetool.grade.sandbox import bwrap_works
 from tests.grader import corpus
 from tests.grader.conftest import grade
 
+pytestmark = pytest.mark.slow  # starts kernels
+
 LAB = "gradelab"
 FULL = {"t-square": "2", "t-mean": "1", "t-double": "1"}
 ZERO = {"t-square": "0", "t-mean": "0", "t-double": "0"}

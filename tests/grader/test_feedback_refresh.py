@@ -4,11 +4,15 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pytest
+
 from nbgrader.api import Gradebook
 
 from coursetool.grade.gradebook import course_id
 from tests.grader import corpus
 from tests.grader.conftest import grade
+
+pytestmark = pytest.mark.slow  # starts kernels
 
 LAB = "gradelab"
 OPTIONS = ("--jobs", "2", "--cell-timeout", "20")

@@ -4,8 +4,12 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pytest
+
 from tests.grader import corpus
 from tests.grader.conftest import grade
+
+pytestmark = pytest.mark.slow  # starts kernels
 
 LAB = "gradelab"
 
