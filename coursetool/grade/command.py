@@ -6,6 +6,7 @@ import os
 import sys
 from pathlib import Path
 
+from coursetool.grade import kernel_limits
 from coursetool.grade.batch import grade_class, usable_cores, warn
 from coursetool.grade.sandbox import bwrap_works
 from coursetool.grade.settings import Limits, Settings, default_data_root
@@ -43,6 +44,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
     if not sandbox:
         warn("kernels run WITHOUT the bwrap sandbox (" + ("--no-sandbox" if args.no_sandbox else "bwrap missing or not permitted")
              + "): they can read files and use the network; time, memory and CPU limits still apply")
+    if kernel_limits.cgroup_parent() is None:
+        warn("the memory limit is " + kernel_limits.describe(None))
     return Settings(
         lab=args.lab, autograder=args.autograder.resolve(),
         limits=Limits(args.cell_timeout, args.notebook_timeout, args.memory, args.output_limit),

@@ -22,19 +22,12 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import List, Unicode
 
+from coursetool.grade import kernel_limits
 from coursetool.grade.settings import Limits, RunSpec
 
 SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32")
 ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "fonts", "localtime", "passwd", "group",
              "nsswitch.conf", "mime.types", "ssl", "matplotlibrc")
-LIMITS_LAUNCHER = """\
-import ctypes, os, resource, signal, sys
-memory, cpu_seconds = int(sys.argv[1]), int(sys.argv[2])
-resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
-resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
-ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with the grading process
-os.execvp(sys.argv[3], sys.argv[3:])
-"""
 
 
 @lru_cache(maxsize=1)
@@ -105,10 +98,11 @@ def readable_paths(data_root: Path | None) -> tuple[Path, ...]:
 
 
 def limits_prefix(limits: Limits, threads: int) -> list[str]:
-    """A tiny launcher that sets the memory and CPU limits, then becomes the next command."""
+    """A tiny launcher that sets the memory (cgroup where possible, RLIMIT_DATA) and CPU limits, then becomes the next command."""
     memory = limits.memory_mb * 1024 * 1024
     cpu_seconds = int(limits.notebook_timeout * max(1, threads)) + 60
-    return [sys.executable, "-I", "-S", "-c", LIMITS_LAUNCHER, str(memory), str(cpu_seconds)]
+    cgroups = kernel_limits.cgroup_parent()
+    return [sys.executable, "-I", "-S", kernel_limits.__file__, str(memory), str(cpu_seconds), str(cgroups or "-")]
 
 
 def launch_prefix(spec: RunSpec, scratch: Path, runtime: Path) -> list[str]:
