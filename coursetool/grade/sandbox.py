@@ -61,6 +61,8 @@ def bwrap_prefix(spec: RunSpec, scratch: Path, runtime: Path) -> list[str]:
     for path in spec.readable:
         args += ["--ro-bind-try", str(path), str(path)]
     for path in spec.hidden:
+        if not any(path.is_relative_to(allowed) for allowed in spec.readable):
+            continue  # not visible anyway; a mount point would show its name
         if path.is_dir():
             args += ["--tmpfs", str(path)]
         elif path.exists():
