@@ -128,6 +128,7 @@ def kernel_environment(settings: Settings) -> dict[str, str]:
         "OPENBLAS_NUM_THREADS": threads,
         "NBGRADER_EXECUTION": "autograde",
         "VAELAB_OFFLINE": "1",
+        "VAELAB_PROGRESS": "plain",  # no front end shows live bars: one final line per epoch
     }
     if settings.quick:
         env["VAELAB_QUICK"] = "1"
