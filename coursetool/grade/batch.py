@@ -12,7 +12,6 @@ import multiprocessing
 import os
 import signal
 import sys
-import tempfile
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ import nbformat
 from nbgrader.api import Gradebook
 
 from coursetool.grade import gradebook as book
+from coursetool.grade import workdirs
 from coursetool.grade.feedback import write_feedback
 from coursetool.grade.lab import AutograderLab
 from coursetool.grade.pipeline import grade_submission
@@ -124,6 +124,21 @@ def refresh_feedback(settings: Settings, lab: AutograderLab, students: list[str]
     return written
 
 
+def clear_left_behind(autograder: Path) -> None:
+    """Mark this run's temporary folders as the course's; remove those a killed run of the course left."""
+    workdirs.belong_to(autograder)
+    removed = workdirs.remove_left_behind(autograder)
+    if removed:
+        print(f"removed {len(removed)} temporary folder(s) left by an earlier run that was stopped", flush=True)
+
+
+def announce_ids(submissions: list[Submission]) -> None:
+    """Say which students got an id other than their name, and why."""
+    for submission in submissions:
+        if submission.id_note:
+            print(f"  {submission.id_note}", flush=True)
+
+
 def grade_class(submissions_path: Path, settings: Settings, regrade: bool = False,
                 feedback_from_gradebook: bool = False) -> Summary:
     """Grade every submission at ``submissions_path``; write grades.csv and the report."""
@@ -132,11 +147,13 @@ def grade_class(submissions_path: Path, settings: Settings, regrade: bool = Fals
     states = StateStore(settings.results_dir / "state", settings.grading_key())
     if regrade or not (settings.autograder / "gradebook.db").exists():
         states.clear()
-    with tempfile.TemporaryDirectory(prefix="coursetool-submissions-") as staging:
-        submissions = discover(submissions_path, settings.lab, Path(staging))
+    clear_left_behind(settings.autograder)
+    with workdirs.marked_folder("coursetool-submissions-") as staging:
+        submissions = discover(submissions_path, settings.lab, staging)
         pending = [s for s in submissions if states.load(s) is None]
         print(f"{settings.lab}: {len(submissions)} submission(s), {len(pending)} to grade, "
               f"{settings.jobs} at a time", flush=True)
+        announce_ids(submissions)
         book.prepare_lab(settings.gradebook_url, course, lab)
         if pending:
             grade_in_parallel(pending, settings, lab, states, course)

@@ -15,7 +15,6 @@ import json
 import secrets
 import shutil
 import subprocess
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +25,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbformat.v4 import new_output
 
-from coursetool.grade import kernel_guard
+from coursetool.grade import kernel_guard, workdirs
 from coursetool.grade.lab import AutograderLab, Role, defined_names
 from coursetool.grade.sandbox import SandboxedKernelManager, launch_prefix
 from coursetool.grade.settings import Limits, RunSpec
@@ -260,8 +259,8 @@ def scratch_environment(spec: RunSpec, scratch: Path) -> dict[str, str]:
 
 
 async def execute_async(nb: NotebookNode, lab: AutograderLab, spec: RunSpec) -> Execution:
-    with tempfile.TemporaryDirectory(prefix="coursetool-grade-") as tmp:
-        scratch, runtime = prepare_scratch(Path(tmp), lab)
+    with workdirs.marked_folder("coursetool-grade-") as tmp:
+        scratch, runtime = prepare_scratch(tmp, lab)
         client = KernelClient(
             nb, launch_prefix(spec, scratch, runtime), runtime, spec.limits,
             allow_errors=True, kernel_name="python3", shutdown_kernel="immediate", record_timing=False,
