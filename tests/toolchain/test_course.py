@@ -31,6 +31,8 @@ def graded_by_the_grader(files: dict[str, bytes], name: str, tmp_path: Path) -> 
         (submissions / student).mkdir(parents=True)
         shutil.copy(course / folder / f"{name}.ipynb", submissions / student / f"{name}.ipynb")
     assert grade(submissions, course, name, "--jobs", "2") == 0
+    autograded = (course / "autograder" / "autograded" / "solution" / name / f"{name}.ipynb").read_text()
+    assert "application/vnd.jupyter.widget-view+json" not in autograded, "a dead progress widget was recorded"
     with open(course / "autograder" / "results" / name / "grades.csv", newline="") as f:
         rows = {row["student_id"]: row for row in csv.DictReader(f)}
     return {student: {key: float(value) for key, value in row.items() if key in graded_ids(files, name)}
