@@ -21,11 +21,11 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt constraints.txt helpers/pyproject.toml
+# The instructors' set: the students' packages (helpers included) and the course tools.
+$(VENV)/.installed: requirements.txt requirements-instructor.txt constraints.txt helpers/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
-	$(PY) -m pip install --quiet --no-deps -e helpers
+	$(PY) -m pip install --quiet -r requirements-instructor.txt -c constraints.txt
 	touch $@
 
 release: install

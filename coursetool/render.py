@@ -11,6 +11,7 @@ from coursetool.config import CourseConfig
 from coursetool.gaps import PLACEHOLDER_FUNCTION, common_indent, solution_lines, student_lines
 from coursetool.model import Cell, Hidden, Lab, PointsTable, Solution, Text
 from coursetool.parse import EXERCISE_HEADING
+from coursetool.probes import METADATA_KEY, probe_block, probe_records
 
 STUDENT, SOLUTION, AUTOGRADER = "student", "solution", "autograder"
 ANSWER_STUB = "YOUR ANSWER HERE"  # nbgrader's own stub for written answers
@@ -36,7 +37,7 @@ def solution_source(cell: Cell) -> str:
 
 
 def autograder_source(cell: Cell) -> str:
-    """nbgrader's source format: solution and hidden test regions between its delimiters."""
+    """nbgrader's source format: solution and hidden test regions between its delimiters, probes last."""
     lines: list[str] = []
     for part in cell.parts:
         if isinstance(part, Text):
@@ -47,6 +48,8 @@ def autograder_source(cell: Cell) -> str:
         elif isinstance(part, Hidden):
             indent = common_indent(part.lines)
             lines += [f"{indent}### BEGIN HIDDEN TESTS", *part.lines, f"{indent}### END HIDDEN TESTS"]
+    if cell.probes:
+        lines += probe_block(probe_records(cell.grade.grade_id, cell.probes))
     return "\n".join(lines)
 
 
@@ -133,8 +136,8 @@ def colab_link_cell(lab: Lab, config: CourseConfig) -> NotebookNode:
 
 
 def setup_cell(config: CourseConfig) -> NotebookNode:
-    source = f'''# Course setup. On Google Colab this installs the helper package `vaelab`; elsewhere it
-# does nothing (install it once with `pip install -e helpers/` from the course repository).
+    source = f'''# Course setup. On Google Colab this installs the helper package `vaelab` of this release;
+# elsewhere it does nothing (install once with `pip install -r requirements.txt` in the course folder).
 import subprocess
 import sys
 
@@ -185,4 +188,6 @@ def render_cell(lab: Lab, cell: Cell, target: str, counters: dict[str, int], ind
         out = nbformat.v4.new_markdown_cell(markdown_source(lab, cell, target), id=cell_id)
     if meta is not None:
         out.metadata["nbgrader"] = meta
+    if target == AUTOGRADER and cell.probes:
+        out.metadata[METADATA_KEY] = {"probes": probe_records(cell.grade.grade_id, cell.probes)}
     return out
