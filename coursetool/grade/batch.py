@@ -14,13 +14,14 @@ import signal
 import sys
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import nbformat
 from nbgrader.api import Gradebook
 
 from coursetool.grade import gradebook as book
-from coursetool.grade import workdirs
+from coursetool.grade import late, workdirs
 from coursetool.grade.feedback import write_feedback
 from coursetool.grade.lab import AutograderLab
 from coursetool.grade.pipeline import grade_submission
@@ -93,14 +94,20 @@ def grade_in_parallel(pending: list[Submission], settings: Settings, lab: Autogr
                 progress(done, len(pending), result)
 
 
-def rows_for(submissions: list[Submission], states: StateStore, settings: Settings, lab: AutograderLab, course: str) -> list[Row]:
+def rows_for(submissions: list[Submission], states: StateStore, settings: Settings, lab: AutograderLab, course: str,
+             penalty_method: str) -> list[Row]:
+    """Each graded student's row; the submission time and late penalty go to the gradebook on the way."""
     rows = []
     with Gradebook(settings.gradebook_url, course) as gradebook:
         for submission in submissions:
             result = states.load(submission)
             if result is None:
                 continue
-            rows.append(Row(result.student, book.cell_scores(gradebook, lab, result.student), result.status.value, result.reason))
+            scores = book.cell_scores(gradebook, lab, result.student)
+            lateness, points = book.record_lateness(gradebook, lab, submission, penalty_method,
+                                                    sum(score or 0.0 for score in scores.values()))
+            reason = "; ".join(part for part in (result.reason, late.describe(lateness, points)) if part)
+            rows.append(Row(result.student, scores, result.status, reason, submission.submitted, points or 0.0))
     return rows
 
 
@@ -139,9 +146,19 @@ def announce_ids(submissions: list[Submission]) -> None:
             print(f"  {submission.id_note}", flush=True)
 
 
+def announce_lateness(due: datetime | None, method: str) -> None:
+    if due is not None or method != "none":
+        print(f"due {late.format_time(due) or 'date not set'}; late penalty: {method}", flush=True)
+
+
 def grade_class(submissions_path: Path, settings: Settings, regrade: bool = False,
-                feedback_from_gradebook: bool = False) -> Summary:
-    """Grade every submission at ``submissions_path``; write grades.csv and the report."""
+                feedback_from_gradebook: bool = False, due: datetime | None = None,
+                late_penalty: str | None = None) -> Summary:
+    """Grade every submission at ``submissions_path``; write grades.csv and the report.
+
+    ``due`` (naive UTC) is stored as the assignment's due date; ``late_penalty`` overrides the
+    course's ``LateSubmissionPlugin.penalty_method``.
+    """
     lab = AutograderLab(settings.lab, settings.source_dir)
     course = book.course_id(settings.autograder)
     states = StateStore(settings.results_dir / "state", settings.grading_key())
@@ -155,9 +172,11 @@ def grade_class(submissions_path: Path, settings: Settings, regrade: bool = Fals
               f"{settings.jobs} at a time", flush=True)
         announce_ids(submissions)
         book.prepare_lab(settings.gradebook_url, course, lab)
+        penalty_method = late_penalty or late.configured_method(settings.autograder)
+        announce_lateness(book.due_date(settings.gradebook_url, course, lab.name, due), penalty_method)
         if pending:
             grade_in_parallel(pending, settings, lab, states, course)
-        rows = rows_for(submissions, states, settings, lab, course)
+        rows = rows_for(submissions, states, settings, lab, course, penalty_method)
     if feedback_from_gradebook:
         pages = refresh_feedback(settings, lab, [row.student for row in rows], course)
         print(f"feedback rendered again from the gradebook for {pages} student(s)", flush=True)

@@ -8,8 +8,10 @@ from pathlib import Path
 
 from coursetool.grade import kernel_limits
 from coursetool.grade.batch import grade_class, usable_cores, warn
+from coursetool.grade.late import METHODS, PenaltySettingError, parse_due
 from coursetool.grade.sandbox import bwrap_works
 from coursetool.grade.settings import Limits, Settings, default_data_root
+from coursetool.grade.submissions import SubmissionsError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,6 +34,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-sandbox", action="store_true", help="run kernels without bwrap even where it works")
     parser.add_argument("--hide", type=Path, action="append", default=[], help="another path kernels must not see")
     parser.add_argument("--regrade", action="store_true", help="grade every submission again, ignoring earlier runs")
+    parser.add_argument("--due", type=parse_due, default=None,
+                        help="due date with its time zone, e.g. '2025-03-01 17:00 Europe/Paris'; stored in the gradebook "
+                             "(default: the gradebook's, as formgrader sets it)")
+    parser.add_argument("--late-penalty", choices=METHODS, default=None,
+                        help="late penalty method, as nbgrader's LateSubmissionPlugin: none, or zero for the whole score "
+                             "(default: c.LateSubmissionPlugin.penalty_method in nbgrader_config.py, else none)")
     parser.add_argument("--refresh-feedback", action="store_true",
                         help="render every feedback page again with the gradebook's scores and comments "
                              "(after grading written answers in formgrader); notebooks are not run again")
@@ -71,7 +79,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         summary = grade_class(args.submissions.resolve(), settings, regrade=args.regrade,
-                              feedback_from_gradebook=args.refresh_feedback)
+                              feedback_from_gradebook=args.refresh_feedback, due=args.due, late_penalty=args.late_penalty)
+    except (SubmissionsError, PenaltySettingError) as error:
+        print(error, file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted: run the same command again to grade what is left", file=sys.stderr)
         return 130

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import warnings
+from datetime import datetime
 from pathlib import Path
 
 import nbformat
@@ -10,8 +11,10 @@ from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, ClearSolution
 from sqlalchemy.exc import SAWarning
 from traitlets.config.loader import PyFileConfigLoader
 
-from coursetool.grade.lab import Lab
+from coursetool.grade.lab import AutograderLab
+from coursetool.grade.late import Lateness, penalty
 from coursetool.grade.result import SubmissionResult
+from coursetool.grade.submissions import Submission
 
 
 def course_id(autograder: Path) -> str:
@@ -27,7 +30,7 @@ def course_id(autograder: Path) -> str:
 ASSIGNMENT_STEPS = (LockCells, ClearSolutions, ClearOutput, CheckCellMetadata, ComputeChecksums)
 
 
-def assignment_notebook(lab: Lab) -> nbformat.NotebookNode:
+def assignment_notebook(lab: AutograderLab) -> nbformat.NotebookNode:
     """The notebook as ``nbgrader generate_assignment`` saves it: locked, solutions stubbed, checksums set.
 
     Hidden tests stay in: generate_assignment removes them only after saving the cells.
@@ -38,7 +41,7 @@ def assignment_notebook(lab: Lab) -> nbformat.NotebookNode:
     return nb
 
 
-def prepare_lab(url: str, course: str, lab: Lab) -> None:
+def prepare_lab(url: str, course: str, lab: AutograderLab) -> None:
     """Create the assignment and save its cells exactly as generate_assignment does."""
     with Gradebook(url, course) as gradebook:
         gradebook.update_or_create_assignment(lab.name)
@@ -46,7 +49,7 @@ def prepare_lab(url: str, course: str, lab: Lab) -> None:
     SaveCells().preprocess(assignment_notebook(lab), resources)
 
 
-def record(gradebook: Gradebook, lab: Lab, result: SubmissionResult) -> None:
+def record(gradebook: Gradebook, lab: AutograderLab, result: SubmissionResult) -> None:
     """Save one student's automatic scores, keeping any manual score a grader gave (as SaveAutoGrades)."""
     gradebook.update_or_create_student(result.student)
     with warnings.catch_warnings():
@@ -67,10 +70,30 @@ def record(gradebook: Gradebook, lab: Lab, result: SubmissionResult) -> None:
     gradebook.db.commit()
 
 
-def cell_scores(gradebook: Gradebook, lab: Lab, student: str) -> dict[str, float | None]:
+def cell_scores(gradebook: Gradebook, lab: AutograderLab, student: str) -> dict[str, float | None]:
     """Every graded cell's score: a grader's manual score where given, else the automatic one (None: pending)."""
     scores: dict[str, float | None] = {}
     for cell in lab.tests + lab.answers:
         grade = gradebook.find_grade(cell.grade_id, lab.name, lab.name, student)
         scores[cell.grade_id] = grade.manual_score if grade.manual_score is not None else grade.auto_score
     return scores
+
+
+def due_date(url: str, course: str, lab: str, due: datetime | None = None) -> datetime | None:
+    """The assignment's due date (naive UTC), after setting it to ``due`` when given."""
+    with Gradebook(url, course) as gradebook:
+        if due is not None:
+            gradebook.update_or_create_assignment(lab, duedate=due)
+        return gradebook.find_assignment(lab).duedate
+
+
+def record_lateness(gradebook: Gradebook, lab: AutograderLab, submission: Submission, method: str,
+                    score: float) -> tuple[Lateness, float | None]:
+    """Save the submission time and the late penalty, as nbgrader's autograde and AssignLatePenalties do."""
+    submitted = gradebook.find_submission(lab.name, submission.student)
+    submitted.timestamp = submission.submitted
+    lateness = Lateness(submitted.total_seconds_late, submission.late_per_lms and submission.submitted is None)
+    points = penalty(method, score, lateness)
+    gradebook.find_submission_notebook(lab.name, lab.name, submission.student).late_submission_penalty = points
+    gradebook.db.commit()
+    return lateness, points

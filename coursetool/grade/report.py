@@ -8,23 +8,28 @@ import io
 import os
 import statistics
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
-from coursetool.grade.lab import Lab
+from coursetool.grade.lab import AutograderLab
+from coursetool.grade.late import format_time
+from coursetool.grade.result import Status
 
 
 @dataclass(frozen=True)
 class Row:
-    """One student's line of grades.csv."""
+    """One student's line of grades.csv: the total is after the late penalty."""
 
     student: str
     scores: dict[str, float | None]
-    status: str
+    status: Status
     reason: str
+    submitted: datetime | None = None
+    late_penalty: float = 0.0
 
     @property
     def total(self) -> float:
-        return sum(score for score in self.scores.values() if score is not None)
+        return sum(score for score in self.scores.values() if score is not None) - self.late_penalty
 
 
 def format_points(value: float | None) -> str:
@@ -38,27 +43,29 @@ def write_atomically(path: Path, data: bytes) -> None:
     os.replace(partial, path)
 
 
-def grades_csv(lab: Lab, rows: list[Row]) -> bytes:
-    """One row per student: id, points per graded cell (blank: awaiting manual grading), total, status, reason."""
+def grades_csv(lab: AutograderLab, rows: list[Row]) -> bytes:
+    """One row per student: id, points per graded cell (blank: awaiting manual grading), submission time,
+    late penalty, total after it, status, reason."""
     graded = [c.grade_id for c in lab.tests + lab.answers]
     maximum = sum(c.points for c in lab.tests + lab.answers)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student_id", *graded, "total", "max", "status", "reason"])
+    writer.writerow(["student_id", *graded, "submitted", "late_penalty", "total", "max", "status", "reason"])
     for row in sorted(rows, key=lambda r: r.student):
-        writer.writerow([row.student, *(format_points(row.scores.get(g)) for g in graded),
-                         format_points(row.total), format_points(maximum), row.status, row.reason])
+        writer.writerow([row.student, *(format_points(row.scores.get(g)) for g in graded), format_time(row.submitted),
+                         format_points(row.late_penalty), format_points(row.total), format_points(maximum),
+                         row.status.value, row.reason])
     return buffer.getvalue().encode("utf-8")
 
 
-def failure_rates(lab: Lab, rows: list[Row]) -> dict[str, float]:
+def failure_rates(lab: AutograderLab, rows: list[Row]) -> dict[str, float]:
     """Share of students who did not get a test cell's points."""
     if not rows:
         return {t.grade_id: 0.0 for t in lab.tests}
     return {t.grade_id: sum(1 for r in rows if (r.scores.get(t.grade_id) or 0) < t.points) / len(rows) for t in lab.tests}
 
 
-def report_figure(lab: Lab, rows: list[Row]) -> bytes:
+def report_figure(lab: AutograderLab, rows: list[Row]) -> bytes:
     """PNG: histogram of totals, and failure rate per test cell."""
     import matplotlib
 
@@ -79,17 +86,17 @@ def report_figure(lab: Lab, rows: list[Row]) -> bytes:
     return buffer.getvalue()
 
 
-def report_html(lab: Lab, rows: list[Row], figure_png: bytes) -> bytes:
+def report_html(lab: AutograderLab, rows: list[Row], figure_png: bytes) -> bytes:
     """A self-contained page: summary, the figure, the failure rates, the rows that need a look."""
     totals = [r.total for r in rows]
     statuses: dict[str, int] = {}
     for row in rows:
-        statuses[row.status] = statuses.get(row.status, 0) + 1
+        statuses[row.status.value] = statuses.get(row.status.value, 0) + 1
     summary = (f"{len(rows)} submissions; mean {statistics.fmean(totals):.2f}, median {statistics.median(totals):g}"
                if rows else "no submissions")
     rates = "".join(f"<tr><td>{html.escape(k)}</td><td>{100 * v:.0f}%</td></tr>" for k, v in failure_rates(lab, rows).items())
-    flagged = "".join(f"<tr><td>{html.escape(r.student)}</td><td>{html.escape(r.status)}</td><td>{html.escape(r.reason)}</td></tr>"
-                      for r in sorted(rows, key=lambda r: r.student) if r.status != "graded" or r.reason)
+    flagged = "".join(f"<tr><td>{html.escape(r.student)}</td><td>{html.escape(r.status.value)}</td><td>{html.escape(r.reason)}</td></tr>"
+                      for r in sorted(rows, key=lambda r: r.student) if r.status is not Status.GRADED or r.reason)
     status_text = ", ".join(f"{html.escape(k)}: {v}" for k, v in sorted(statuses.items()))
     page = f"""<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>{html.escape(lab.name)}: class report</title>
@@ -104,7 +111,7 @@ def report_html(lab: Lab, rows: list[Row], figure_png: bytes) -> bytes:
     return page.encode("utf-8")
 
 
-def write_reports(lab: Lab, rows: list[Row], results_dir: Path) -> None:
+def write_reports(lab: AutograderLab, rows: list[Row], results_dir: Path) -> None:
     write_atomically(results_dir / "grades.csv", grades_csv(lab, rows))
     figure = report_figure(lab, rows)
     write_atomically(results_dir / "report.png", figure)

@@ -317,7 +317,7 @@ class Collector:
     def choice_note(self, chosen: Path, notebooks: list[Path]) -> str:
         if len(notebooks) > 1:
             return f"{len(notebooks)} notebooks submitted, graded {chosen.name!r}"
-        return "" if chosen.stem.lower() == self.lab.lower() else f"graded the notebook named {chosen.name!r}"
+        return "" if self.lab.lower() in chosen.stem.lower() else f"graded the notebook named {chosen.name!r}"
 
     def submission_time(self, notebook: Path) -> tuple[datetime | None, str]:
         top = self.tops.get(notebook)
