@@ -38,6 +38,17 @@ Part = Union[Text, Solution, Hidden, PointsTable]
 
 
 @dataclass
+class Probe:
+    """A hidden check judged outside the student's process: an expression, what a failure tells the student."""
+
+    expression: str
+    message: str
+    atol: float
+    rtol: float
+    line: int
+
+
+@dataclass
 class Grade:
     """What makes a cell graded: its id and points."""
 
@@ -56,6 +67,7 @@ class Cell:
     grade: Grade | None = None  # test cell (code) or written answer (markdown)
     answer: bool = False  # a markdown solution region: the student gets an answer cell
     skip_blank: bool = False  # SKIPQUESTEXEC
+    probes: list[Probe] = field(default_factory=list)  # #!PROBE lines of a test cell
 
     @property
     def is_test(self) -> bool:

@@ -1,6 +1,7 @@
 """Parse a Jupytext markdown lab into cells and parts, collecting every tag error on the way."""
 from __future__ import annotations
 
+import ast
 import difflib
 import re
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from pathlib import Path
 import jupytext
 
 from coursetool.errors import SourceError
-from coursetool.model import Cell, Exercise, Grade, Hidden, Lab, Part, PointsTable, Solution, Text
+from coursetool.model import Cell, Exercise, Grade, Hidden, Lab, Part, PointsTable, Probe, Solution, Text
 
 TAG_NAMES = ("HWBEGIN", "HWEND", "SKIPQUESTEXEC", "TEST", "HIDDENBEGIN", "HIDDENEND", "POINTS")
 FIRST_LINE_TAGS = ("SKIPQUESTEXEC", "TEST")
@@ -18,6 +19,8 @@ INLINE_INSTRUCTION = re.compile(r"\S.*?#!\s*(TAG|MSG)\b", re.IGNORECASE)
 EXERCISE_HEADING = re.compile(r"^#{1,6}\s+(?P<title>(?P<label>(?:Exercise|Question)\s+\d+(?:\.\d+)*)\b.*?)\s*$")
 TYPED_POINTS = re.compile(r"\(\s*\d+(?:\.\d+)?\s*points?\s*\)", re.IGNORECASE)
 GRADE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+PROBE_OPTIONS = re.compile(r"^\s*\[(?P<options>[^\]]*)\]")
+PROBE_TOLERANCES = {"atol": 1e-6, "rtol": 1e-4}
 
 
 @dataclass
@@ -82,6 +85,8 @@ class SourceParser:
                 text = []
             elif ins.name in ("HWEND", "HIDDENEND"):
                 region = self.close_region(cell, region, ins)
+            elif ins.name == "PROBE":
+                self.add_probe(cell, ins)
             elif ins.name == "MSG":
                 if isinstance(region, Solution):
                     region.hints.append(f"{ins.indent}# {ins.text}".rstrip())
@@ -154,10 +159,10 @@ class SourceParser:
                            "a #!TAG or #!MSG line holds nothing else: move it to a line of its own")
             return None
         word, rest, indent = match["word"], match["rest"], match["indent"]
-        if word == "MSG":
-            return Instruction("MSG", {}, rest[1:] if rest.startswith(" ") else rest, indent, line)
+        if word in ("MSG", "PROBE"):
+            return Instruction(word, {}, rest[1:] if rest.startswith(" ") else rest, indent, line)
         if word != "TAG":
-            self.error(line, f"unknown instruction #!{word}", f"did you mean {suggest(word, ('TAG', 'MSG'))}?")
+            self.error(line, f"unknown instruction #!{word}", f"did you mean {suggest(word, ('TAG', 'MSG', 'PROBE'))}?")
             return None
         fields = rest.split()
         if not fields:
@@ -224,6 +229,36 @@ class SourceParser:
             self.error(ins.line, f"points={raw} is not a positive number", "write points=2 or points=0.5")
             return 0.0
         return points
+
+    def add_probe(self, cell: Cell, ins: Instruction) -> None:
+        """``#!PROBE [atol=.. rtol=..] expression, "message"`` in a test cell."""
+        if not cell.is_test:
+            self.error(ins.line, "#!PROBE outside a test cell",
+                       "put it in a cell whose first line is #!TAG TEST id=... points=...")
+            return
+        tolerances, body = dict(PROBE_TOLERANCES), ins.text
+        options = PROBE_OPTIONS.match(body)
+        if options:
+            body = body[options.end():]
+            for pair in options["options"].split():
+                key, _, value = pair.partition("=")
+                try:
+                    if key not in tolerances:
+                        raise ValueError
+                    tolerances[key] = float(value)
+                except ValueError:
+                    self.error(ins.line, f"bad probe option '{pair}'", "write [atol=1e-6 rtol=1e-4]")
+        try:
+            tree = ast.parse(body.strip(), mode="eval").body
+        except SyntaxError:
+            tree = None
+        if not (isinstance(tree, ast.Tuple) and len(tree.elts) == 2 and isinstance(tree.elts[1], ast.Constant)
+                and isinstance(tree.elts[1].value, str) and tree.elts[1].value.strip()):
+            self.error(ins.line, "a probe is an expression and a message",
+                       'write #!PROBE gaussian_kl(mu, logvar), "ex 3.2: wrong KL for a wide Gaussian"')
+            return
+        expression = ast.get_source_segment(body.strip(), tree.elts[0])
+        cell.probes.append(Probe(expression, tree.elts[1].value, tolerances["atol"], tolerances["rtol"], ins.line))
 
     def no_args(self, ins: Instruction) -> None:
         if ins.args:

@@ -56,13 +56,17 @@ def swap_in(out_dir: Path, staging: Path, backup: Path) -> None:
 
 
 def read_outputs(out_dir: Path) -> dict[str, bytes]:
-    """The owned outputs currently under ``out_dir``, as ``replace_outputs`` takes them."""
+    """The owned outputs currently under ``out_dir``, as ``replace_outputs`` takes them.
+
+    The reference values a check or a grading run writes beside a lab (``probes.json``) are
+    not build outputs.
+    """
     files: dict[str, bytes] = {}
     for owned in OWNED:
         path = out_dir / owned
         if path.is_file():
             files[owned] = path.read_bytes()
         elif path.is_dir():
-            for file in sorted(p for p in path.rglob("*") if p.is_file()):
+            for file in sorted(p for p in path.rglob("*") if p.is_file() and p.name != "probes.json"):
                 files[file.relative_to(out_dir).as_posix()] = file.read_bytes()
     return files

@@ -87,6 +87,7 @@ class Guard:
                 self.pristine[alias] = value
         self.student_state = None
         self.torch_context = None
+        self.evaluate = importlib.import_module("vaelab.probes").evaluate
 
     def resolve(self, module, attribute):
         """What ``import module`` or ``from module import attribute`` binds, from the pristine copies."""
@@ -109,6 +110,10 @@ class Guard:
         if name in vars(builtins) or name in self.shell.user_ns:
             return self.pristine[name]
         raise NameError(f"name {name!r} is not defined")
+
+    def probe(self, thunk):
+        """A probe's value as JSON text (seeded; errors are answers too)."""
+        return self.evaluate(thunk)
 
     def enter(self, names):
         """Put back everything guarded; return, as JSON, what the student had changed."""

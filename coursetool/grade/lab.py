@@ -11,6 +11,9 @@ import nbformat
 from nbformat import NotebookNode
 from nbgrader import utils
 from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
+from vaelab.probes import REFERENCE_FILE
+
+from coursetool.probes import records_of
 
 
 class Role(enum.Enum):
@@ -163,6 +166,11 @@ class AutograderLab:
         return list(bindings.values())
 
     def support_files(self) -> list[Path]:
-        """Files next to the source notebook that every submission's working folder gets."""
+        """Files next to the source notebook that every submission's working folder gets (never the reference values)."""
         return sorted(p for p in self.source_dir.rglob("*") if p.is_file() and p.suffix != ".ipynb"
-                      and ".ipynb_checkpoints" not in p.parts)
+                      and ".ipynb_checkpoints" not in p.parts and p.name != REFERENCE_FILE)
+
+    @property
+    def probes(self) -> dict[str, dict]:
+        """Every probe of the lab's test cells, by probe id."""
+        return {record["id"]: record for c in self.tests for record in records_of(c.cell)}

@@ -30,6 +30,7 @@ from coursetool.grade.lab import AutograderLab, Role, defined_names
 from coursetool.grade.sandbox import SandboxedKernelManager, launch_prefix
 from coursetool.grade.settings import Limits, RunSpec
 from coursetool.grade.testcode import rewrite_test
+from coursetool.probes import records_of, without_probe_block
 
 GUARD_INSTALL = """\
 def _install_grader_guard():
@@ -59,6 +60,8 @@ class Execution:
     cells: dict[int, CellRun] = field(default_factory=dict)
     stopped: str | None = None
     overridden: list[str] = field(default_factory=list)
+    probes: dict[str, str] = field(default_factory=dict)  # probe id -> its value as JSON, from the kernel
+    unsteady: list[str] = field(default_factory=list)  # probes whose two evaluations differed (reference runs)
 
 
 @dataclass
@@ -142,8 +145,9 @@ class KernelClient(NotebookClient):
 class NotebookRun:
     """One kernel session: install the guard, then run the cells in order."""
 
-    def __init__(self, client: KernelClient, lab: AutograderLab, spec: RunSpec):
+    def __init__(self, client: KernelClient, lab: AutograderLab, spec: RunSpec, twice: bool = False):
         self.client = client
+        self.twice = twice  # evaluate every probe twice, to find probes that are not deterministic
         self.lab = lab
         self.spec = spec
         self.plans = plan_cells(client.nb, lab)
@@ -202,9 +206,14 @@ class NotebookRun:
             cells[index] = CellRun("ok")
 
     async def run_test(self, index: int, cell: NotebookNode) -> None:
-        """Run a test cell's own code, rewritten to read the lab's names, between the guard's enter and exit."""
+        """Run a test cell's code (never its probe block), then its probes, between the guard's enter and exit.
+
+        The test's own code and the probe expressions read the lab's names through the guard.
+        Probe expressions go to the kernel as user expressions: no history, no cell, no output.
+        """
         written = cell.source
-        code, names = rewrite_test(written, self.guard, self.protected)
+        records = records_of(cell)
+        code, names = rewrite_test(without_probe_block(written, records), self.guard, self.protected)
         overridden = await self.guard_call(f"enter({names!r})")
         if overridden is None:
             self.execution.cells[index] = CellRun("error", "the grader's guard was tampered with")
@@ -215,7 +224,17 @@ class NotebookRun:
             await self.client.async_execute_cell(cell, index)
         finally:
             cell.source = written
+        for record in records:
+            await self.run_probe(record)
         await self.guard_call("exit()")
+
+    async def run_probe(self, record: dict[str, Any]) -> None:
+        expression, _ = rewrite_test(record["expression"], self.guard, self.protected)
+        call = f"probe(lambda: ({expression}))"
+        value = await self.guard_call(call)
+        self.execution.probes[record["id"]] = value if isinstance(value, str) else ""
+        if self.twice and await self.guard_call(call) != value:
+            self.execution.unsteady.append(record["id"])
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
@@ -258,20 +277,20 @@ def scratch_environment(spec: RunSpec, scratch: Path) -> dict[str, str]:
             "MPLCONFIGDIR": str(scratch / ".matplotlib"), "IPYTHONDIR": str(scratch / ".ipython")}
 
 
-async def execute_async(nb: NotebookNode, lab: AutograderLab, spec: RunSpec) -> Execution:
+async def execute_async(nb: NotebookNode, lab: AutograderLab, spec: RunSpec, twice: bool) -> Execution:
     with workdirs.marked_folder("coursetool-grade-") as tmp:
         scratch, runtime = prepare_scratch(tmp, lab)
         client = KernelClient(
             nb, launch_prefix(spec, scratch, runtime), runtime, spec.limits,
             allow_errors=True, kernel_name="python3", shutdown_kernel="immediate", record_timing=False,
             startup_timeout=120, resources={"metadata": {"path": str(scratch)}})
-        run = NotebookRun(client, lab, spec)
+        run = NotebookRun(client, lab, spec, twice)
         client.timeout_func = run.cell_timeout
         async with client.async_setup_kernel(env=scratch_environment(spec, scratch), cwd=str(scratch),
                                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
             return await run.run()
 
 
-def execute(nb: NotebookNode, lab: AutograderLab, spec: RunSpec) -> Execution:
-    """Run every code cell of ``nb`` in place (outputs are written into it)."""
-    return asyncio.run(execute_async(nb, lab, spec))
+def execute(nb: NotebookNode, lab: AutograderLab, spec: RunSpec, twice: bool = False) -> Execution:
+    """Run every code cell of ``nb`` in place (outputs are written into it); ``twice``: every probe twice."""
+    return asyncio.run(execute_async(nb, lab, spec, twice))

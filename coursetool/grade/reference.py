@@ -1,0 +1,33 @@
+"""Where the reference values of a lab's probes are kept: ``probes.json`` beside the autograder notebook.
+
+They are stored with the grading key they were computed under, so that every worker (and
+nbgrader's own autograde, which copies the file next to each submission) reads the same
+values, and a change of lab or settings computes them again.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from vaelab.probes import REFERENCE_FILE
+
+from coursetool.grade.report import write_atomically
+from coursetool.grade.settings import Settings
+
+
+def reference_file(settings: Settings) -> Path:
+    return settings.source_dir / REFERENCE_FILE
+
+
+def load_reference(settings: Settings) -> dict[str, str] | None:
+    """The stored values if they were computed for this lab and these settings."""
+    try:
+        stored = json.loads(reference_file(settings).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return stored["values"] if stored.get("key") == settings.grading_key() else None
+
+
+def store_reference(settings: Settings, values: dict[str, str]) -> None:
+    stored = {"key": settings.grading_key(), "values": values}
+    write_atomically(reference_file(settings), json.dumps(stored, indent=1, sort_keys=True).encode())
