@@ -113,7 +113,11 @@ def enforces(parent: Path) -> bool:
 @lru_cache(maxsize=1)
 def cgroup_parent() -> Path | None:
     """The cgroup folder under which each kernel gets a memory group of its own, or None where none works."""
-    for folder in own_cgroups():
+    try:
+        folders = own_cgroups()
+    except OSError:  # no /proc, or a cgroup file system that cannot be read
+        return None
+    for folder in folders:
         if os.access(folder, os.W_OK) and delegate_memory(folder) and enforces(folder):
             return folder
     return None
