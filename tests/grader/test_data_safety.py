@@ -120,3 +120,9 @@ def test_a_killed_run_leaves_folders_that_the_next_run_removes(course: Path, tmp
     assert marked(temp) == {live, other_course}
     found = rows(course)
     assert {student: row["total"] for student, row in found.items()} == {"a-sleeper": "4", "correct": "4"}
+
+
+def test_submissions_that_are_a_single_notebook_stop_the_command_with_a_message(course: Path, tmp_path: Path, capsys) -> None:
+    single = corpus.write(corpus.solved(course, LAB), tmp_path / f"alice_{LAB}.ipynb")
+    assert grade(single, course, LAB) == 2
+    assert "neither a folder nor a readable zip archive" in capsys.readouterr().err

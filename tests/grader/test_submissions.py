@@ -200,3 +200,12 @@ def test_submissions_that_are_neither_a_folder_nor_a_zip_are_refused(tmp_path: P
     single = touch(tmp_path / "alice_lab1.ipynb")
     with pytest.raises(SubmissionsError, match="neither a folder nor a readable zip"):
         discover(single, "lab1", tmp_path / "staging")
+
+
+def test_a_too_large_notebook_in_a_folder_is_named_with_its_size(tmp_path: Path) -> None:
+    huge = tmp_path / "class" / "max" / "lab1.ipynb"
+    huge.parent.mkdir(parents=True)
+    with open(huge, "wb") as f:
+        f.truncate(60 * 2**20)  # sparse: no disk space used
+    (submission,) = discover(tmp_path / "class", "lab1", tmp_path / "staging")
+    assert submission.problem == "the notebook 'lab1.ipynb' is too large to grade (60.0 MB; the limit is 50.0 MB)"
