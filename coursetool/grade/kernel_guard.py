@@ -27,6 +27,10 @@ ALWAYS_GUARDED = ("builtins", "math", "operator", "unittest")
 TESTING_MODULES = {"torch": ("torch.testing", "torch.nn.functional"), "numpy": ("numpy.testing",)}
 KERNEL_PACKAGES = ("IPython", "ipykernel", "comm", "jupyter_client", "matplotlib_inline")
 SHELL_LISTS = ("ast_transformers", "input_transformers_cleanup", "input_transformers_post")
+WATCHED_EVENTS = frozenset({  # audit events that a student's own cell has no business raising
+    "sys.addaudithook", "sys.settrace", "sys.setprofile", "sys._current_frames", "gc.get_objects",
+    "gc.get_referrers", "gc.get_referents", "ctypes.dlsym", "ctypes.string_at", "ctypes.addressof", "ctypes.cdata",
+})
 
 
 def belongs_to_kernel(value):
@@ -88,6 +92,8 @@ class Guard:
         self.student_state = None
         self.torch_context = None
         self.evaluate = importlib.import_module("vaelab.probes").evaluate
+        self.watched_cell = None
+        self.events = []
 
     def resolve(self, module, attribute):
         """What ``import module`` or ``from module import attribute`` binds, from the pristine copies."""
@@ -110,6 +116,18 @@ class Guard:
         if name in vars(builtins) or name in self.shell.user_ns:
             return self.pristine[name]
         raise NameError(f"name {name!r} is not defined")
+
+    def audit(self, event, args):
+        """The audit hook: note watched events raised while a student's cell runs."""
+        if self.watched_cell is not None and event in WATCHED_EVENTS and len(self.events) < 1000:
+            self.events.append([self.watched_cell, event])
+
+    def watch(self, cell):
+        self.watched_cell = cell
+
+    def audit_log(self):
+        """The watched events seen so far, as JSON: [cell index, event name] pairs."""
+        return json.dumps(self.events)
 
     def probe(self, thunk):
         """A probe's value as JSON text (seeded; errors are answers too)."""
@@ -222,4 +240,6 @@ def install(name, modules, bindings):
     """Create the guard and hide it among the builtins under ``name``."""
     from IPython import get_ipython
 
-    setattr(builtins, name, Guard(get_ipython(), modules, bindings))
+    guard = Guard(get_ipython(), modules, bindings)
+    setattr(builtins, name, guard)
+    sys.addaudithook(guard.audit)  # cannot be removed: every student cell after this is watched

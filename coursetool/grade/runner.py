@@ -61,6 +61,7 @@ class Execution:
     stopped: str | None = None
     overridden: list[str] = field(default_factory=list)
     probes: dict[str, str] = field(default_factory=dict)  # probe id -> its value as JSON, from the kernel
+    audit: list[tuple[int, str]] = field(default_factory=list)  # (cell index, audit event) raised by student cells
     unsteady: list[str] = field(default_factory=list)  # probes whose two evaluations differed (reference runs)
 
 
@@ -167,6 +168,9 @@ class NotebookRun:
                 self.execution.cells[index] = CellRun("not run", self.execution.stopped)
             else:
                 await self.run_cell(index, cell, self.plans.get(index, CellPlan()))
+        if not self.execution.stopped:
+            log = await self.guard_call("audit_log()")
+            self.execution.audit = [(int(index), str(event)) for index, event in json.loads(log or "[]")]
         return self.execution
 
     async def install_guard(self) -> None:
@@ -181,8 +185,12 @@ class NotebookRun:
         try:
             if plan.test:
                 await self.run_test(index, cell)
-            else:
+            elif plan.protects or index in self.plans:
                 await self.client.async_execute_cell(cell, index)
+            else:
+                await self.guard_call(f"watch({index})")
+                await self.client.async_execute_cell(cell, index)
+                await self.guard_call("watch(None)")
             if plan.protects:
                 self.protected |= set(plan.protects)
                 await self.guard_call(f"protect({list(plan.protects)!r})")

@@ -11,7 +11,7 @@ from coursetool.grade.lab import AutograderLab, Role, SourceCell
 from coursetool.probes import records_of
 
 SUSPICIOUS = {
-    "the kernel or shell": r"\bget_ipython\b|\bipykernel\b|\bIPython\b|__IPYTHON__|\b_ih\b|\b_i\d+\b|\bIn\s*\[|\bOut\s*\[",
+    "the kernel or shell": r"\bget_ipython\b|\bipykernel\b|\bIPython\b|__IPYTHON__|\b_ih\b|\b_oh\b|\b_i\d+\b|\b(In|Out)\b",
     "module table surgery": r"\bsys\s*\.\s*modules\b",
     "stack frames": r"_getframe|\bf_back\b|\bf_globals\b|\bf_locals\b|\btb_frame\b|\binspect\s*\.\s*(stack|currentframe|getouterframes|getsource)",
     "the garbage collector": r"\bgc\s*\.\s*get_(objects|referrers|referents)\b",

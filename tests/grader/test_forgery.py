@@ -142,4 +142,4 @@ def test_code_that_reaches_for_internals_is_listed_in_the_report(graded: dict) -
     for student in ("error-replies-sent-as-ok", "guard-poisoned", "probe-module-replaced", "hidden-code-read-back",
                     "builtin-overridden-at-call-time", "compiler-replaced"):
         assert f"<td>{student}</td>" in section, student
-    assert "addaudithook" in section and "<td>honest</td>" not in section
+    assert "raised the audit event sys.addaudithook" in section and "<td>honest</td>" not in section
