@@ -79,6 +79,13 @@ def wait_for_scratch(temp: Path, run: subprocess.Popen) -> None:
         time.sleep(0.2)
 
 
+def wait_for_makers_to_end(folders: set[Path]) -> None:
+    for folder in folders:
+        marker = workdirs.read_marker(folder)
+        while not workdirs.maker_gone(marker["pid"], marker["started"]):
+            time.sleep(0.1)
+
+
 @pytest.fixture
 def temp() -> Iterator[Path]:
     """A temporary directory with a short path: kernel sockets live below it, and socket paths are short."""
@@ -106,6 +113,7 @@ def test_a_killed_run_leaves_folders_that_the_next_run_removes(course: Path, tmp
             run.wait()
     left = marked(temp)
     assert {p.name.split("-")[1] for p in left} == {"submissions", "grade"}, log.read_text()
+    wait_for_makers_to_end(left)  # the workers die with the run, a moment after it
 
     unmarked = temp / "coursetool-grade-unmarked"
     unmarked.mkdir()
