@@ -85,9 +85,9 @@ def origins_by_grade_id(lab: AutograderLab, nb: NotebookNode) -> list[SourceCell
     return [by_grade_id.pop(cell.metadata.get("nbgrader", {}).get("grade_id"), None) for cell in nb.cells]
 
 
-def write_feedback(nb: NotebookNode, lab: AutograderLab, scores: dict[str, float | None], comments: dict[str, str | None],
-                   path: Path) -> None:
-    """Render an autograded notebook with nbgrader's feedback template: visible tests only, scores and comments.
+def feedback_html(nb: NotebookNode, lab: AutograderLab, scores: dict[str, float | None],
+                  comments: dict[str, str | None]) -> str:
+    """An autograded notebook rendered with nbgrader's feedback template: visible tests only, scores and comments.
 
     ``scores`` maps every graded cell's id to its points (None: waiting for a grader).
     """
@@ -97,12 +97,17 @@ def write_feedback(nb: NotebookNode, lab: AutograderLab, scores: dict[str, float
     for step in (HideTestSource(), AnnotateScores()):
         nb, resources = step.preprocess(nb, resources)
     body, _ = exporter().from_notebook_node(nb, resources={"nbgrader": resources["nbgrader"]})
-    write_html(body, path)
+    return body
 
 
-def write_rejection(lab_name: str, reason: str, path: Path) -> None:
+def write_feedback(nb: NotebookNode, lab: AutograderLab, scores: dict[str, float | None], comments: dict[str, str | None],
+                   path: Path) -> None:
+    """Write ``feedback_html`` to ``path``."""
+    write_html(feedback_html(nb, lab, scores, comments), path)
+
+
+def rejection_html(lab_name: str, reason: str) -> str:
     """Feedback for a submission that could not be graded: the reason, nothing else."""
-    body = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(lab_name)}</title></head>"
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(lab_name)}</title></head>"
             f"<body><h1>{html.escape(lab_name)}: not graded</h1><p>Score: 0</p>"
             f"<p>{html.escape(reason)}</p></body></html>\n")
-    write_html(body, path)

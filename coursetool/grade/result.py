@@ -38,3 +38,16 @@ class SubmissionResult:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SubmissionResult:
         return cls(**{**data, "status": Status(data["status"])})
+
+
+@dataclass
+class Outcome:
+    """A graded submission as a grading worker returns it: the result and the files, as bytes.
+
+    ``autograded`` is the executed notebook (hidden tests included), None when nothing ran;
+    ``feedback`` is the student's HTML page. Only the process that grades the class writes them.
+    """
+
+    result: SubmissionResult
+    autograded: bytes | None
+    feedback: bytes

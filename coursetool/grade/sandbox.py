@@ -58,6 +58,8 @@ def bwrap_prefix(spec: RunSpec, scratch: Path, runtime: Path) -> list[str]:
     """bwrap arguments: the allow-list read-only, hidden paths emptied, an empty read-only /tmp, two writable folders, no network."""
     args = ["bwrap", "--die-with-parent", "--new-session", "--unshare-all", *bind_system(),
             "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/dev/shm"]
+    for device in spec.devices:
+        args += ["--dev-bind-try", str(device), str(device)]
     for path in spec.readable:
         args += ["--ro-bind-try", str(path), str(path)]
     for path in spec.hidden:

@@ -5,7 +5,7 @@ import hashlib
 import json
 import os
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"  # figures become cell outputs, as in Jupyter
@@ -37,6 +37,7 @@ class RunSpec:
     hidden: tuple[Path, ...] = ()
     threads: int = 1
     skip: frozenset[str] = frozenset()  # ids of cells not to run
+    devices: tuple[Path, ...] = ()  # device nodes the sandbox shows (a GPU's)
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class Settings:
     sandbox: bool = True
     hidden_paths: tuple[Path, ...] = ()
     submissions: Path | None = None
+    gpu: str | None = None  # the GPU one kernel may use (CUDA_VISIBLE_DEVICES), given per submission in full mode
 
     @property
     def source_dir(self) -> Path:
@@ -91,15 +93,17 @@ class Settings:
         return tuple(dict.fromkeys([self.autograder.resolve(), *around, *submissions, *self.hidden_paths]))
 
     def run_spec(self, skip: frozenset[str] = frozenset()) -> RunSpec:
+        from coursetool.grade.gpus import device_nodes
         from coursetool.grade.sandbox import readable_paths
 
         readable = readable_paths(self.data_root) if self.sandbox else ()
+        devices = device_nodes() if self.gpu is not None else ()
         return RunSpec(self.limits, kernel_environment(self), self.sandbox, readable, self.all_hidden(),
-                       self.threads_per_kernel, skip)
+                       self.threads_per_kernel, skip, devices)
 
     def grading_key(self) -> str:
         """Hash of everything besides the submission that can change a grade or what a kernel sees."""
-        spec = self.run_spec()
+        spec = replace(self, gpu=None).run_spec()  # which GPU a kernel gets changes no grade
         described = {
             "source": hashlib.sha256(self.source_notebook.read_bytes()).hexdigest(),
             "limits": asdict(self.limits),
@@ -134,6 +138,8 @@ def kernel_environment(settings: Settings) -> dict[str, str]:
         env["VAELAB_QUICK"] = "1"
     if settings.data_root:
         env["VAELAB_DATA"] = str(settings.data_root)
+    if settings.gpu is not None:
+        env["CUDA_VISIBLE_DEVICES"] = settings.gpu
     return env
 
 

@@ -1,0 +1,199 @@
+"""Grading on an existing Dask cluster: tasks carry bytes, the client writes every file.
+
+``coursetool grade ... --scheduler tcp://HOST:8786`` makes ``DaskCluster`` the batch's grader.
+The lab's autograder folder (source notebook, support files, course config) goes to each
+worker once, as a ``LabBundle`` that every grading task depends on (a task result the workers
+fetch from each other, and the scheduler computes again should every copy be lost); each task
+carries one submission's notebook bytes and
+returns an ``Outcome`` (plain data: scores, the autograded notebook and feedback as bytes).
+A worker writes the lab once into a private temporary folder, grades each submission in its
+own scratch folder and sandbox, and writes nothing of the course: the client alone writes the
+files, the gradebook and the state files, as each result arrives. Workers need no shared file
+system, only the course's Python environment (and bwrap, unless ``--no-sandbox``).
+
+Tasks are pure, named after the submission and the grading settings: a task of a lost worker
+runs again elsewhere and the client records every student once.
+"""
+from __future__ import annotations
+
+import hashlib
+import socket
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from coursetool.grade import workdirs
+from coursetool.grade.batch import grade_here
+from coursetool.grade.pipeline import zero_outcome
+from coursetool.grade.result import Outcome, Status
+from coursetool.grade.sandbox import bwrap_works
+from coursetool.grade.settings import Settings
+from coursetool.grade.submissions import Submission
+
+WORKERS = Path(tempfile.gettempdir()) / "coursetool-dask-workers"  # what worker folders are marked as belonging to
+
+
+class ClusterError(Exception):
+    """The cluster cannot grade: no scheduler at the address, or a worker cannot run kernels."""
+
+
+@dataclass(frozen=True)
+class LabBundle:
+    """A lab's autograder folder as bytes, by path relative to it: the source folder and the course config."""
+
+    lab: str
+    files: dict[str, bytes]
+
+    @classmethod
+    def read(cls, settings: Settings) -> LabBundle:
+        root = settings.autograder
+        paths = [p for p in settings.source_dir.rglob("*") if p.is_file() and ".ipynb_checkpoints" not in p.parts]
+        paths += [root / "nbgrader_config.py"] if (root / "nbgrader_config.py").is_file() else []
+        return cls(settings.lab, {str(p.relative_to(root)): p.read_bytes() for p in sorted(paths)})
+
+    @property
+    def digest(self) -> str:
+        hashed = hashlib.sha256(self.lab.encode())
+        for name, data in sorted(self.files.items()):
+            hashed.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
+        return hashed.hexdigest()
+
+    def write(self, autograder: Path) -> None:
+        for name, data in self.files.items():
+            target = autograder / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+
+
+@dataclass(frozen=True)
+class Task:
+    """One submission as a worker receives it: the discovery's record and the notebook's bytes (None: nothing to grade)."""
+
+    submission: Submission
+    content: bytes | None
+
+    @classmethod
+    def of(cls, submission: Submission) -> Task:
+        return cls(submission, submission.notebook.read_bytes() if submission.notebook else None)
+
+
+@dataclass
+class WorkerLabs:
+    """The labs this worker process has written out, by bundle digest; kept until the process ends."""
+
+    folders: dict[str, Path] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    keep: ExitStack = field(default_factory=ExitStack)
+
+    def folder(self, bundle: LabBundle) -> Path:
+        """The autograder folder of ``bundle`` on this worker, written on first use."""
+        with self.lock:
+            if not self.folders:
+                claim_worker_folders()
+            if bundle.digest not in self.folders:
+                folder = self.keep.enter_context(workdirs.marked_folder("coursetool-lab-")) / "autograder"
+                bundle.write(folder)
+                self.folders[bundle.digest] = folder
+            return self.folders[bundle.digest]
+
+
+_labs = WorkerLabs()
+
+
+def claim_worker_folders() -> None:
+    """Mark this worker's temporary folders as a grading worker's; remove those of killed workers on this machine."""
+    workdirs.belong_to(WORKERS)
+    workdirs.remove_left_behind(WORKERS)
+
+
+def check_sandbox(settings: Settings) -> None:
+    if settings.sandbox and not bwrap_works():
+        raise ClusterError(f"bwrap cannot create its sandbox on worker {socket.gethostname()}: install bubblewrap and "
+                           "allow unprivileged user namespaces there (see docs/grading.md), or grade with --no-sandbox")
+
+
+def grade_task(bundle: LabBundle, task: Task, settings: Settings) -> Outcome:
+    """Run on a worker: grade one submission against the worker's copy of the lab; write nothing of the course."""
+    check_sandbox(settings)
+    autograder = _labs.folder(bundle)
+    with workdirs.marked_folder("coursetool-task-") as staging:
+        submission = task.submission
+        if task.content is not None:
+            notebook = staging / "submitted.ipynb"
+            notebook.write_bytes(task.content)
+            submission = replace(submission, notebook=notebook)
+        return grade_here(submission, replace(settings, autograder=autograder, submissions=staging))
+
+
+def hand_out(bundle: LabBundle) -> LabBundle:
+    """The task whose result is the lab for every grading task."""
+    return bundle
+
+
+def task_key(submission: Submission, grading_key: str) -> str:
+    """A name that is the same exactly when the task would compute the same outcome."""
+    digest = hashlib.sha256(f"{submission.student}\0{submission.key}\0{grading_key}".encode()).hexdigest()[:24]
+    return f"coursetool-grade-{digest}"
+
+
+@dataclass(frozen=True)
+class DaskCluster:
+    """The workers of the Dask scheduler at ``address``; at most ``ahead`` tasks per worker thread in flight."""
+
+    address: str
+    connect_seconds: float = 30.0
+    ahead: int = 2
+
+    def where(self) -> str:
+        return f"on the Dask cluster at {self.address}"
+
+    def grade(self, pending: list[Submission], settings: Settings) -> Iterator[tuple[Submission, Outcome]]:
+        from distributed import Client
+
+        try:
+            client = Client(self.address, timeout=self.connect_seconds)
+        except (OSError, TimeoutError) as error:
+            raise ClusterError(f"no Dask scheduler answers at {self.address}: {error}") from None
+        with client:
+            yield from self.grade_with(client, pending, settings)
+
+    def grade_with(self, client: Any, pending: list[Submission],
+                   settings: Settings) -> Iterator[tuple[Submission, Outcome]]:
+        """Submit a window of tasks, yield each as it completes, and keep the window full."""
+        from distributed import as_completed
+
+        lab = LabBundle.read(settings)
+        bundle = client.submit(hand_out, lab, key=f"coursetool-lab-{lab.digest}")
+        grading_key = settings.grading_key()
+        waiting = iter(pending)
+        running: dict[Any, Submission] = {}
+        completed = as_completed()
+
+        def submit_more() -> None:
+            window = self.ahead * max(1, sum(client.nthreads().values()))
+            while len(running) < window and (submission := next(waiting, None)) is not None:
+                future = client.submit(grade_task, bundle, Task.of(submission), settings,
+                                       key=task_key(submission, grading_key))
+                running[future] = submission
+                completed.add(future)
+
+        submit_more()
+        for future in completed:
+            submission = running.pop(future)
+            yield submission, outcome_of(future, submission, settings)
+            submit_more()
+
+
+def outcome_of(future: Any, submission: Submission, settings: Settings) -> Outcome:
+    """The task's outcome; a submission that keeps killing its workers gets a zero row saying so."""
+    from distributed import KilledWorker
+
+    try:
+        return future.result()
+    except KilledWorker:
+        return zero_outcome(submission, settings, Status.GRADER_ERROR,
+                            "every worker that graded this submission died (the grader's limits did not hold it)")
