@@ -1,0 +1,90 @@
+"""What judging hidden checks outside the student's kernel costs: probes against in-kernel hidden asserts.
+
+    python bench/bench_probes.py                 # 8 submissions of the honest-work fixture lab
+    python bench/bench_probes.py -n 12 --jobs 2
+
+The fixture lab is built twice from one source: as written (its hidden checks are probes,
+judged by the grader against a reference run of the solution) and with every probe turned
+into a hidden assert that computes the same expression inside the student's kernel, as
+hidden tests ran before probes. N copies of the solution are graded both ways in one run; the probe run's time
+includes the reference run. Prints both wall times, the reference run alone, and the ratio.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.bench_grading import environment, write_submissions  # noqa: E402
+from coursetool.build import build_files  # noqa: E402
+from coursetool.write import replace_outputs  # noqa: E402
+
+LAB = "honestlab"
+FIXTURES = REPO / "tests" / "grader" / "fixtures"
+
+
+def in_kernel_source(text: str) -> str:
+    """The lab with each ``#!PROBE expr, "message"`` as a hidden assert computed in the kernel."""
+    def hidden(match: re.Match[str]) -> str:
+        return f"#!TAG HIDDENBEGIN\nassert ({match['body']}) is not None\n#!TAG HIDDENEND"
+    return re.sub(r"^#!PROBE (?:\[[^\]]*\] )?(?P<body>.*)$", hidden, text, flags=re.MULTILINE)
+
+
+def graded_seconds(source: Path, root: Path, count: int, jobs: int) -> float:
+    course = root / "course"
+    replace_outputs(course, build_files(source))
+    submissions = write_submissions(course, LAB, count, root / "submissions")[0].parents[1]
+    command = [sys.executable, "-m", "coursetool", "grade", str(submissions), "--lab", LAB,
+               "--autograder", str(course / "autograder"), "--jobs", str(jobs)]
+    started = time.perf_counter()
+    subprocess.run(command, env=environment(), check=True, capture_output=True, cwd=REPO)
+    return time.perf_counter() - started
+
+
+def reference_seconds(root: Path) -> float:
+    """The reference run alone: grade an empty class after removing the stored values."""
+    course = root / "course"
+    (course / "autograder" / "source" / LAB / "probes.json").unlink()
+    empty = root / "empty"
+    (empty / "nobody").mkdir(parents=True)
+    shutil.copy(course / "solutions" / f"{LAB}.ipynb", empty / "nobody" / f"{LAB}.ipynb")
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]);"
+                    "from coursetool.grade.pipeline import ensure_reference, load_lab;"
+                    "from coursetool.grade.settings import Settings, default_data_root;"
+                    "s = Settings(lab=sys.argv[2], autograder=Path(sys.argv[3]), data_root=default_data_root());"
+                    "ensure_reference(s, load_lab(s.lab, s.source_dir))", str(REPO), LAB, str(course / "autograder")],
+                   env=environment(), check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-n", type=int, default=8, help="submissions")
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-probes-") as tmp:
+        root = Path(tmp)
+        in_kernel = root / "in-kernel-source"
+        in_kernel.mkdir()
+        (in_kernel / f"{LAB}.md").write_text(in_kernel_source((FIXTURES / f"{LAB}.md").read_text()))
+        before = graded_seconds(in_kernel, root / "in-kernel", args.n, args.jobs)
+        after = graded_seconds(FIXTURES, root / "probes", args.n, args.jobs)
+        reference = reference_seconds(root / "probes")
+    print(f"{args.n} submissions of {LAB}, {args.jobs} at a time")
+    print(f"hidden asserts in the kernel   {before:7.1f} s  {before / args.n:6.2f} s per submission")
+    print(f"probes judged by the grader    {after:7.1f} s  {after / args.n:6.2f} s per submission (reference run included)")
+    print(f"the reference run alone        {reference:7.1f} s")
+    print(f"ratio probes / in-kernel       {after / before:7.2f}x")
+
+
+if __name__ == "__main__":
+    main()
