@@ -47,6 +47,13 @@ MALFORMED = [
     ("reserved id", "```python\n#!TAG TEST id=solution-1 points=1\nassert x\n```\n", 2, "reserved"),
     ("test cell skipped", "```python\n#!TAG TEST id=t points=1\n#!TAG SKIPQUESTEXEC\nassert x\n```\n", 3,
      "not on the first line"),
+    ("probe outside a test cell", "```python\nx = 1\n#!PROBE f(2), 'ex 1.1: wrong'\n```\n", 3, "#!PROBE outside a test cell"),
+    ("probe without a message", "```python\n#!TAG TEST id=t points=1\nassert x\n#!PROBE f(2)\n```\n", 4,
+     "a probe is an expression and a message"),
+    ("probe that does not parse", "```python\n#!TAG TEST id=t points=1\n#!PROBE f(2, 'ex 1.1: wrong'\n```\n", 3,
+     "a probe is an expression and a message"),
+    ("probe with an unknown option", "```python\n#!TAG TEST id=t points=1\n#!PROBE [tol=1] f(2), 'ex 1.1'\n```\n", 3,
+     "bad probe option 'tol=1'"),
 ]
 
 

@@ -1,0 +1,62 @@
+"""Probe values: encoded as plain data, read back without executing anything, compared by kind, dtype and shape."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from vaelab.probes import MAX_ELEMENTS, ProbeDataError, decode, encode, evaluate, judge
+
+
+def as_json(value) -> str:
+    return json.dumps(encode(value))
+
+
+def test_values_round_trip_and_match_themselves():
+    for value in (3, 2.5, True, None, "text", torch.arange(6.0).reshape(2, 3), np.eye(2), (1, [2.0, {"a": 3}]),
+                  torch.Size([2, 3]), torch.tensor([1, 2], dtype=torch.int64), torch.ones(2, dtype=torch.bfloat16)):
+        assert judge(as_json(value), as_json(value), 1e-6, 1e-4) is None, value
+
+
+def test_kind_dtype_and_shape_must_match_before_values():
+    reference = as_json(torch.tensor([1.0, 2.0]))
+    assert "float64" in judge(reference, as_json(torch.tensor([1.0, 2.0], dtype=torch.float64)), 1e-6, 1e-4)
+    assert "shape (3,)" in judge(reference, as_json(torch.tensor([1.0, 2.0, 3.0])), 1e-6, 1e-4)
+    assert "array" in judge(reference, as_json(np.array([1.0, 2.0], dtype=np.float32)), 1e-6, 1e-4)
+    assert judge(reference, as_json(torch.tensor([1.0, 2.1])), 1e-6, 1e-4) == "wrong values"
+    assert judge(reference, as_json(torch.tensor([1.0, 2.00001])), 1e-6, 1e-4) is None
+    assert judge(as_json(2.0), as_json(2), 1e-6, 1e-4).startswith("expected a float")
+
+
+def test_rigged_objects_encode_as_unsupported_and_earn_nothing():
+    class Anything:
+        shape = (2,)
+
+        def __eq__(self, other):
+            return True
+
+    class Yes(torch.Tensor):
+        pass
+
+    class Rigged(list):
+        pass
+
+    reference = as_json(torch.tensor([1.0, 2.0]))
+    for rigged in (Anything(), torch.tensor([1.0, 2.0]).as_subclass(Yes), Rigged([1.0, 2.0])):
+        assert "object" in judge(reference, as_json(rigged), 1e-6, 1e-4)
+
+
+def test_forged_or_malformed_data_is_a_wrong_answer_never_executed():
+    reference = as_json(torch.tensor([1.0]))
+    forged = {"kind": "tensor", "dtype": "float32", "shape": [2], "data": "AAAA"}  # 3 bytes for 2 floats
+    assert "unreadable" in judge(reference, json.dumps(forged), 1e-6, 1e-4)
+    assert "unreadable" in judge(reference, "not json", 1e-6, 1e-4)
+    assert "unreadable" in judge(reference, json.dumps({"kind": "pickle", "data": "gASV"}), 1e-6, 1e-4)
+    with pytest.raises(ProbeDataError):
+        decode({"kind": "tensor", "dtype": "object", "shape": [1], "data": ""})
+
+
+def test_evaluate_seeds_every_generator_and_reports_errors():
+    assert evaluate(lambda: torch.randn(3)) == evaluate(lambda: torch.randn(3))
+    assert json.loads(evaluate(lambda: 1 / 0))["kind"] == "error"
+    assert json.loads(evaluate(lambda: torch.zeros(MAX_ELEMENTS + 1)))["kind"] == "unsupported"
