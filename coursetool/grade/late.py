@@ -14,9 +14,8 @@ import argparse
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dateutil import parser as dateparser
-from dateutil.tz import gettz
 from traitlets.config.loader import PyFileConfigLoader
 
 METHODS = ("none", "zero")
@@ -41,17 +40,14 @@ class Lateness:
 
 def parse_due(text: str) -> datetime:
     """A due date with its time zone (``2025-03-01 17:00 Europe/Paris``, ``2025-03-01T17:00+01:00``, ``... UTC``), in naive UTC as nbgrader stores it."""
-    parts = text.split()
     try:
-        if len(parts) == 3:
-            zone = gettz(parts[2])
-            if zone is None:
-                raise argparse.ArgumentTypeError(f"unknown time zone {parts[2]!r}")
-            moment = dateparser.parse(" ".join(parts[:2])).replace(tzinfo=zone)
-        else:
-            moment = dateparser.parse(text)
-    except (ValueError, OverflowError) as error:
-        raise argparse.ArgumentTypeError(f"not a date and time: {text!r} ({error})") from None
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        date, _, zone_name = text.strip().rpartition(" ")
+        try:
+            moment = datetime.fromisoformat(date).replace(tzinfo=ZoneInfo(zone_name))
+        except (ValueError, ZoneInfoNotFoundError):
+            raise argparse.ArgumentTypeError(f"not a date and time with a known time zone: {text!r}") from None
     if moment.tzinfo is None:
         raise argparse.ArgumentTypeError(f"give the time zone of the due date, e.g. '{text} Europe/Paris' or '{text} UTC'")
     return moment.astimezone(timezone.utc).replace(tzinfo=None)
