@@ -41,6 +41,7 @@ _install_grader_guard()
 del _install_grader_guard
 """
 TRUNCATED = "\n... output truncated by the grader ...\n"
+GUARD_INSTALL_SECONDS = 120.0  # importing the lab's modules before any student code: not the student's time
 OUTPUT_MESSAGES = frozenset({"stream", "display_data", "execute_result", "update_display_data", "error"})
 BUILTIN_NAMES = frozenset(name for name in vars(builtins) if not name.startswith("_")) - {"super"}  # super() needs its name
 
@@ -176,7 +177,7 @@ class NotebookRun:
     async def install_guard(self) -> None:
         code = GUARD_INSTALL.format(source=Path(kernel_guard.__file__).read_text(), name=self.guard,
                                     modules=self.lab.imported_modules(), bindings=self.lab.import_bindings())
-        reply = await self.request(code)
+        reply = await self.request(code, timeout=max(GUARD_INSTALL_SECONDS, self.cell_timeout()))
         if reply is None or reply["content"]["status"] != "ok":
             raise RuntimeError(f"the grader could not prepare the kernel: {reply and reply['content']}")
 
@@ -258,11 +259,11 @@ class NotebookRun:
             return None
         return ast.literal_eval(result["data"]["text/plain"])
 
-    async def request(self, code: str, **kwargs: Any) -> dict[str, Any] | None:
+    async def request(self, code: str, timeout: float | None = None, **kwargs: Any) -> dict[str, Any] | None:
         msg_id = self.client.kc.execute(code, silent=True, store_history=False, allow_stdin=False,
                                         stop_on_error=False, **kwargs)
         try:
-            return await asyncio.wait_for(self.client.async_wait_for_reply(msg_id), self.cell_timeout())
+            return await asyncio.wait_for(self.client.async_wait_for_reply(msg_id), timeout or self.cell_timeout())
         except asyncio.TimeoutError:
             raise CellTimeoutError("the grader's request to the kernel timed out") from None
 
