@@ -10,6 +10,7 @@ from typing import Any
 from coursetool.model import Probe
 
 METADATA_KEY = "coursetool"
+REFERENCE_FILE = "probes.json"  # beside the autograder notebook; vaelab.probes reads the same name
 IMPORT_LINE = "from vaelab.probes import check_probe"
 
 

@@ -11,9 +11,7 @@ import nbformat
 from nbformat import NotebookNode
 from nbgrader import utils
 from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
-from vaelab.probes import REFERENCE_FILE
-
-from coursetool.probes import records_of
+from coursetool.probes import REFERENCE_FILE, records_of
 
 
 class Role(enum.Enum):

@@ -9,8 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from vaelab.probes import REFERENCE_FILE
-
+from coursetool.probes import REFERENCE_FILE
 from coursetool.grade.report import write_atomically
 from coursetool.grade.settings import Settings
 

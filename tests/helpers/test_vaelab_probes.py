@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from vaelab.probes import MAX_ELEMENTS, ProbeDataError, decode, encode, evaluate, judge
+from coursetool import probes as course_probes
+from vaelab.probes import MAX_ELEMENTS, REFERENCE_FILE, ProbeDataError, decode, encode, evaluate, judge
 
 
 def as_json(value) -> str:
@@ -60,3 +61,7 @@ def test_evaluate_seeds_every_generator_and_reports_errors():
     assert evaluate(lambda: torch.randn(3)) == evaluate(lambda: torch.randn(3))
     assert json.loads(evaluate(lambda: 1 / 0))["kind"] == "error"
     assert json.loads(evaluate(lambda: torch.zeros(MAX_ELEMENTS + 1)))["kind"] == "unsupported"
+
+
+def test_the_grader_and_the_kernel_agree_on_the_reference_file():
+    assert course_probes.REFERENCE_FILE == REFERENCE_FILE
