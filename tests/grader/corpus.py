@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import html
 import json
 import re
 from pathlib import Path
@@ -86,3 +87,19 @@ def unrelated_notebook() -> NotebookNode:
 
 def notebook_json(nb: NotebookNode) -> dict:
     return json.loads(nbformat.writes(nb))
+
+
+def hidden_lines(out: Path, lab: str) -> set[str]:
+    """Every recognisable hidden line of the lab: hidden test code and probe expressions."""
+    source = nbformat.read(out / "autograder" / "source" / lab / f"{lab}.ipynb", as_version=4)
+    lines = {line.strip() for cell in source.cells
+             for block in re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", cell.source, re.S)
+             for line in block.splitlines() if len(line.strip()) >= 12}
+    return lines | {probe["expression"] for cell in source.cells
+                    for probe in cell.metadata.get("coursetool", {}).get("probes", [])}
+
+
+def feedback_texts(out: Path, lab: str) -> dict[Path, str]:
+    """Each student's feedback page as a reader sees its text (tags removed, entities decoded)."""
+    return {page: html.unescape(re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8")))
+            for page in (out / "autograder" / "feedback").glob(f"*/{lab}/{lab}.html")}
