@@ -2,7 +2,9 @@
 
 Both notebooks of a lab are graded exactly as the grader grades a submission (restore,
 execute in the sandbox with the grader's limits and environment, score), from a fresh build
-in a scratch folder; only the gradebook is left out.
+in a scratch folder; only the gradebook is left out. The solution's run is also the reference
+run: every probe must give a usable value, the same twice, and the blank notebook is judged
+against those values.
 """
 from __future__ import annotations
 
@@ -59,6 +61,7 @@ def skipped_on_blank(lab: Lab, graded_lab: AutograderLab) -> frozenset[str]:
 def solution_problems(lab: Lab, graded_lab: AutograderLab, graded: Graded) -> list[str]:
     """Every cell of the solution runs cleanly, and every test earns its points."""
     problems = [f"the solution notebook stopped: {graded.execution.stopped}"] if graded.execution.stopped else []
+    problems += [f"{lab.path}: {note}" for note in graded.notes if note.startswith("probe ")]
     for index, source in enumerate(graded.origins):
         run = graded.execution.cells.get(index)
         if source is None or run is None or run.status in ("ok", "skipped"):
@@ -88,7 +91,7 @@ def verify_lab(lab: Lab, files: dict[str, bytes]) -> Verdicts:
                                   graded_lab, settings.run_spec())
         solved = time.perf_counter()
         blank = grade_notebook(nbformat.reads(files[f"release/{lab.name}.ipynb"].decode(), as_version=4),
-                               graded_lab, settings.run_spec(skip=skipped_on_blank(lab, graded_lab)))
+                               graded_lab, settings.run_spec(skip=skipped_on_blank(lab, graded_lab)), solution.reference)
         problems = solution_problems(lab, graded_lab, solution) + blank_problems(lab, graded_lab, blank)
         print(f"{lab.name}: solution {solved - started:.1f} s, blank {time.perf_counter() - solved:.1f} s"
               f"{'' if settings.sandbox else ' (no sandbox: bwrap missing or not permitted)'}, "

@@ -1,8 +1,11 @@
 """Grading a class: submissions in parallel workers, the gradebook written by this process only.
 
-Each finished submission is committed to the gradebook, then its state file is written; a
-re-run skips every student whose state matches the same notebook and the same grading
-settings, so a run killed half-way resumes where it stopped and ends with the same grades.
+A ``Grader`` grades submissions somewhere (worker processes on this machine, or a Dask
+cluster: ``cluster.DaskCluster``) and yields each outcome as plain data as soon as it is ready.
+This process alone writes the files of each finished submission, commits it to the gradebook,
+then writes its state file; a re-run skips every student whose state matches the same notebook
+and the same grading settings, so a run killed half-way resumes where it stopped and ends with
+the same grades.
 """
 from __future__ import annotations
 
@@ -10,12 +13,15 @@ import ctypes
 import json
 import multiprocessing
 import os
+import shutil
 import signal
 import sys
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 import nbformat
 from nbgrader.api import Gradebook
@@ -23,9 +29,10 @@ from nbgrader.api import Gradebook
 from coursetool.grade import gradebook as book
 from coursetool.grade import late, workdirs
 from coursetool.grade.feedback import write_feedback
+from coursetool.grade.gpus import gpu_for
 from coursetool.grade.lab import AutograderLab
-from coursetool.grade.pipeline import grade_submission
-from coursetool.grade.result import Status, SubmissionResult
+from coursetool.grade.pipeline import ensure_reference, grade_submission
+from coursetool.grade.result import Outcome, Status, SubmissionResult
 from coursetool.grade.report import Row, write_atomically, write_reports
 from coursetool.grade.settings import Settings
 from coursetool.grade.submissions import Submission, discover
@@ -80,18 +87,68 @@ def progress(done: int, total: int, result: SubmissionResult) -> None:
     print(f"[{done}/{total}] {result.student}: {points:g} points, {result.status.value} ({result.seconds:g} s){detail}", flush=True)
 
 
-def grade_in_parallel(pending: list[Submission], settings: Settings, lab: AutograderLab, states: StateStore, course: str) -> None:
-    """Grade in worker processes; record each result as soon as it arrives."""
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=settings.jobs, mp_context=context, initializer=die_with_parent) as pool:
-        futures: dict[Future[SubmissionResult], Submission] = {
-            pool.submit(grade_submission, submission, settings): submission for submission in pending}
-        with Gradebook(settings.gradebook_url, course) as gradebook:
-            for done, future in enumerate(as_completed(futures), 1):
-                result = future.result()
-                book.record(gradebook, lab, result)
-                states.save(result)
-                progress(done, len(pending), result)
+class Grader(Protocol):
+    """Where submissions are graded: each is yielded with its outcome once, as soon as it is graded, in any order."""
+
+    def where(self) -> str:
+        """How the grading is spread, for the progress line."""
+        ...
+
+    def grade(self, pending: list[Submission], settings: Settings) -> Iterator[tuple[Submission, Outcome]]:
+        ...
+
+
+def grade_here(submission: Submission, settings: Settings) -> Outcome:
+    """Grade one submission in this process; in full mode on a GPU of this machine where it has any."""
+    with gpu_for(settings) as assigned:
+        return grade_submission(submission, assigned)
+
+
+@dataclass(frozen=True)
+class LocalPool:
+    """Worker processes on this machine, ``jobs`` at a time."""
+
+    jobs: int
+
+    def where(self) -> str:
+        return f"{self.jobs} at a time"
+
+    def grade(self, pending: list[Submission], settings: Settings) -> Iterator[tuple[Submission, Outcome]]:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=self.jobs, mp_context=context, initializer=die_with_parent) as pool:
+            futures = {pool.submit(grade_here, submission, settings): submission for submission in pending}
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+
+
+def write_files(submission: Submission, outcome: Outcome, settings: Settings) -> None:
+    """Where nbgrader keeps them: the notebook as submitted, the autograded notebook (if any), the feedback."""
+    submitted = settings.submitted_notebook(submission.student)
+    if submission.notebook is not None:
+        submitted.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(submission.notebook, submitted)
+    autograded = settings.autograded_notebook(submission.student)
+    if outcome.autograded is None:
+        autograded.unlink(missing_ok=True)
+    else:
+        write_atomically(autograded, outcome.autograded)
+    write_atomically(settings.feedback_file(submission.student), outcome.feedback)
+
+
+def grade_in_parallel(pending: list[Submission], settings: Settings, lab: AutograderLab, states: StateStore, course: str,
+                      grader: Grader) -> None:
+    """Grade with ``grader``; record each student once, as soon as the outcome arrives: files, gradebook, then state."""
+    recorded: set[str] = set()
+    with Gradebook(settings.gradebook_url, course) as gradebook:
+        for submission, outcome in grader.grade(pending, settings):
+            result = outcome.result
+            if result.student in recorded:
+                continue
+            write_files(submission, outcome, settings)
+            book.record(gradebook, lab, result)
+            states.save(result)
+            recorded.add(result.student)
+            progress(len(recorded), len(pending), result)
 
 
 def rows_for(submissions: list[Submission], states: StateStore, settings: Settings, lab: AutograderLab, course: str,
@@ -107,7 +164,8 @@ def rows_for(submissions: list[Submission], states: StateStore, settings: Settin
             lateness, points = book.record_lateness(gradebook, lab, submission, penalty_method,
                                                     sum(score or 0.0 for score in scores.values()))
             reason = "; ".join(part for part in (result.reason, late.describe(lateness, points)) if part)
-            rows.append(Row(result.student, scores, result.status, reason, submission.submitted, points or 0.0))
+            rows.append(Row(result.student, scores, result.status, reason, submission.submitted, points or 0.0,
+                            tuple(result.flags)))
     return rows
 
 
@@ -153,13 +211,15 @@ def announce_lateness(due: datetime | None, method: str) -> None:
 
 def grade_class(submissions_path: Path, settings: Settings, regrade: bool = False,
                 feedback_from_gradebook: bool = False, due: datetime | None = None,
-                late_penalty: str | None = None) -> Summary:
+                late_penalty: str | None = None, grader: Grader | None = None) -> Summary:
     """Grade every submission at ``submissions_path``; write grades.csv and the report.
 
     ``due`` (naive UTC) is stored as the assignment's due date; ``late_penalty`` overrides the
-    course's ``LateSubmissionPlugin.penalty_method``.
+    course's ``LateSubmissionPlugin.penalty_method``. ``grader`` defaults to worker processes
+    on this machine, ``settings.jobs`` at a time.
     """
     lab = AutograderLab(settings.lab, settings.source_dir)
+    grader = grader or LocalPool(settings.jobs)
     course = book.course_id(settings.autograder)
     states = StateStore(settings.results_dir / "state", settings.grading_key())
     if regrade or not (settings.autograder / "gradebook.db").exists():
@@ -169,13 +229,15 @@ def grade_class(submissions_path: Path, settings: Settings, regrade: bool = Fals
         submissions = discover(submissions_path, settings.lab, staging)
         pending = [s for s in submissions if states.load(s) is None]
         print(f"{settings.lab}: {len(submissions)} submission(s), {len(pending)} to grade, "
-              f"{settings.jobs} at a time", flush=True)
+              f"{grader.where()}", flush=True)
         announce_ids(submissions)
         book.prepare_lab(settings.gradebook_url, course, lab)
+        if pending and lab.probes:
+            print(f"reference solution: {len(ensure_reference(settings, lab))} probe value(s)", flush=True)
         penalty_method = late_penalty or late.configured_method(settings.autograder)
         announce_lateness(book.due_date(settings.gradebook_url, course, lab.name, due), penalty_method)
         if pending:
-            grade_in_parallel(pending, settings, lab, states, course)
+            grade_in_parallel(pending, settings, lab, states, course, grader)
         rows = rows_for(submissions, states, settings, lab, course, penalty_method)
     if feedback_from_gradebook:
         pages = refresh_feedback(settings, lab, [row.student for row in rows], course)

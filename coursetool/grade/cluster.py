@@ -71,14 +71,18 @@ class LabBundle:
 
 @dataclass(frozen=True)
 class Task:
-    """One submission as a worker receives it: the discovery's record and the notebook's bytes (None: nothing to grade)."""
+    """One submission as a worker receives it: the discovery's record without the client's path, and the notebook's bytes.
+
+    ``content`` is None where there is nothing to grade (the record says why).
+    """
 
     submission: Submission
     content: bytes | None
 
     @classmethod
     def of(cls, submission: Submission) -> Task:
-        return cls(submission, submission.notebook.read_bytes() if submission.notebook else None)
+        content = submission.notebook.read_bytes() if submission.notebook else None
+        return cls(replace(submission, notebook=None), content)
 
 
 @dataclass

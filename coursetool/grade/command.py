@@ -8,6 +8,7 @@ from pathlib import Path
 
 from coursetool.grade import kernel_limits
 from coursetool.grade.batch import grade_class, usable_cores, warn
+from coursetool.grade.cluster import ClusterError, DaskCluster
 from coursetool.grade.late import METHODS, PenaltySettingError, parse_due
 from coursetool.grade.sandbox import bwrap_works
 from coursetool.grade.settings import Limits, Settings, default_data_root
@@ -24,6 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--autograder", type=Path, default=Path("autograder"),
                         help="nbgrader course folder written by the build; results go here (default: ./autograder)")
     parser.add_argument("--jobs", type=int, default=usable_cores(), help="submissions graded at once (default: cores)")
+    parser.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                        help="grade on the Dask cluster whose scheduler is at ADDRESS (tcp://HOST:8786) instead of on "
+                             "this machine; each kernel computes on one thread, --jobs does not apply")
     parser.add_argument("--cell-timeout", type=float, default=defaults.cell_timeout, help="seconds per cell")
     parser.add_argument("--notebook-timeout", type=float, default=defaults.notebook_timeout, help="seconds per notebook")
     parser.add_argument("--memory", type=int, default=defaults.memory_mb, help="memory limit per kernel, MiB")
@@ -48,16 +52,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def settings_from(args: argparse.Namespace) -> Settings:
     jobs = max(1, args.jobs)
-    sandbox = not args.no_sandbox and bwrap_works()
+    on_cluster = args.scheduler is not None
+    sandbox = not args.no_sandbox and (on_cluster or bwrap_works())  # on a cluster each worker checks bwrap
     if not sandbox:
         warn("kernels run WITHOUT the bwrap sandbox (" + ("--no-sandbox" if args.no_sandbox else "bwrap missing or not permitted")
              + "): they can read files and use the network; time, memory and CPU limits still apply")
-    if kernel_limits.cgroup_parent() is None:
+    if not on_cluster and kernel_limits.cgroup_parent() is None:
         warn("the memory limit is " + kernel_limits.describe(None))
     return Settings(
         lab=args.lab, autograder=args.autograder.resolve(),
         limits=Limits(args.cell_timeout, args.notebook_timeout, args.memory, args.output_limit),
-        jobs=jobs, threads_per_kernel=max(1, usable_cores() // jobs), quick=not args.full,
+        jobs=jobs, threads_per_kernel=1 if on_cluster else max(1, usable_cores() // jobs), quick=not args.full,
         data_root=args.data.resolve() if args.data else default_data_root(), sandbox=sandbox, hidden_paths=tuple(p.resolve() for p in args.hide),
         submissions=args.submissions.resolve())
 
@@ -79,8 +84,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         summary = grade_class(args.submissions.resolve(), settings, regrade=args.regrade,
-                              feedback_from_gradebook=args.refresh_feedback, due=args.due, late_penalty=args.late_penalty)
-    except (SubmissionsError, PenaltySettingError) as error:
+                              feedback_from_gradebook=args.refresh_feedback, due=args.due, late_penalty=args.late_penalty,
+                              grader=DaskCluster(args.scheduler) if args.scheduler else None)
+    except (SubmissionsError, PenaltySettingError, ClusterError) as error:
         print(error, file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -2,12 +2,13 @@
 
 ``restore -> execute (runner) -> limit output (nbgrader's LimitOutput) -> score``. The
 course check runs exactly these steps on each lab's solution and blank notebooks; a grading
-worker runs them on a submission, then writes the autograded notebook and the feedback and
-returns a ``SubmissionResult``. Only the parent process writes the gradebook.
+worker runs them on a submission and returns an ``Outcome``: the result, the autograded
+notebook and the feedback page as bytes. It writes no file of the course: the process that
+grades the class writes them, and the gradebook.
 """
 from __future__ import annotations
 
-import shutil
+import json
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -15,15 +16,19 @@ from pathlib import Path
 
 import nbformat
 from nbformat import NotebookNode
+from nbformat.v4 import new_output
 from nbgrader.preprocessors import LimitOutput
 
 from coursetool.grade import runner
-from coursetool.grade.feedback import write_feedback, write_rejection
+from coursetool.grade.feedback import feedback_html, rejection_html
 from coursetool.grade.lab import AutograderLab, Role, SourceCell
+from coursetool.grade.reference import load_reference, store_reference
 from coursetool.grade.restore import restore
-from coursetool.grade.result import Rejected, Status, SubmissionResult
+from coursetool.grade.scrutiny import hidden_lines, redact_outputs, suspicious_lines
+from coursetool.grade.result import Outcome, Rejected, Status, SubmissionResult
 from coursetool.grade.settings import RunSpec, Settings
 from coursetool.grade.submissions import Submission
+from coursetool.probes import records_of
 
 
 @dataclass
@@ -36,6 +41,8 @@ class Graded:
     scores: dict[str, float]
     answered: dict[str, bool]
     notes: list[str]
+    reference: dict[str, str]  # probe id -> the value the probe is compared with
+    flags: list[str]  # what a grader should look at: code reaching for internals, hidden text removed
 
     @property
     def status(self) -> Status:
@@ -72,36 +79,108 @@ def read_submission(path: Path) -> NotebookNode:
     return notebook
 
 
-def score(nb: NotebookNode, origins: list[SourceCell | None],
-          execution: runner.Execution) -> tuple[dict[str, float], dict[str, bool]]:
-    """Points per test cell (full when it ran without error; stderr never costs points) and which answers are written."""
+def probe_failures(records: list[dict], execution: runner.Execution, reference: dict[str, str]) -> list[str]:
+    """The messages of a test cell's probes whose value differs from the reference, judged here."""
+    if not records:
+        return []
+    from vaelab.probes import judge  # the course helpers import torch: only when there are probes
+
+    failures = []
+    for record in records:
+        if record["id"] not in reference:
+            raise RuntimeError(f"no reference value for probe {record['id']}: compute the reference values again")
+        problem = judge(reference[record["id"]], execution.probes.get(record["id"], ""), record["atol"], record["rtol"])
+        if problem:
+            failures.append(f"{record['message']} ({problem})")
+    return failures
+
+
+def score(nb: NotebookNode, origins: list[SourceCell | None], execution: runner.Execution,
+          reference: dict[str, str]) -> tuple[dict[str, float], dict[str, bool]]:
+    """Points per test cell and which answers are written.
+
+    A test cell earns its points when its code ran without error (stderr never costs points)
+    and every probe's value matches the reference; each failed probe adds its message to the
+    cell's outputs.
+    """
     scores, answered = {}, {}
     for index, source in enumerate(origins):
         if source is None:
             continue
         if source.role is Role.TEST:
             run = execution.cells.get(index, runner.CellRun("not run", "not executed"))
-            scores[source.grade_id] = source.points if run.status == "ok" else 0.0
+            failures = probe_failures(records_of(source.cell), execution, reference) if run.status != "not run" else []
+            for failure in failures:
+                nb.cells[index].outputs.append(new_output("error", ename="AssertionError", evalue=failure, traceback=[]))
+            scores[source.grade_id] = source.points if run.status == "ok" and not failures else 0.0
         elif source.role is Role.ANSWER:
             answered[source.grade_id] = nb.cells[index].source.strip() not in ("", source.released.source.strip())
     return scores, answered
 
 
-def grade_notebook(nb: NotebookNode, lab: AutograderLab, spec: RunSpec) -> Graded:
-    """Restore, execute, limit output and score one notebook; Rejected if it is not this lab's."""
+def reference_problems(lab: AutograderLab, execution: runner.Execution) -> list[str]:
+    """Probes of the reference solution that give no usable value, or not the same one twice."""
+    from vaelab.probes import describe  # the course helpers import torch: only when there are probes
+
+    problems = []
+    for probe_id, record in lab.probes.items():
+        value = json.loads(execution.probes.get(probe_id) or '{"kind": "error", "type": "no answer"}')
+        if value["kind"] in ("error", "unsupported"):
+            problems.append(f"probe {probe_id} ({record['expression']}) gives {describe(value)} on the reference solution")
+        elif probe_id in execution.unsteady:
+            problems.append(f"probe {probe_id} ({record['expression']}) gives another value each time: "
+                            "make it deterministic (seeded inputs, a statistic of many samples)")
+    return problems
+
+
+def grade_notebook(nb: NotebookNode, lab: AutograderLab, spec: RunSpec, reference: dict[str, str] | None = None) -> Graded:
+    """Restore, execute, limit output and score one notebook; Rejected if it is not this lab's.
+
+    Without ``reference`` the notebook is the reference solution: its probes are evaluated
+    twice, become the reference, and any that gives no usable or steady value is a note.
+    """
     restoration = restore(lab, nb)
-    execution = runner.execute(restoration.notebook, lab, spec)
-    notebook, _ = LimitOutput().preprocess(restoration.notebook, {})
-    scores, answered = score(notebook, restoration.origins, execution)
+    execution = runner.execute(restoration.notebook, lab, spec, twice=reference is None)
     notes = list(restoration.notes)
+    if reference is None:
+        reference = dict(execution.probes)
+        notes += reference_problems(lab, execution)
+    notebook, _ = LimitOutput().preprocess(restoration.notebook, {})
+    scores, answered = score(notebook, restoration.origins, execution, reference)
+    flags = suspicious_lines(restoration.notebook, restoration.origins)
+    flags += [f"cell {index + 1} raised the audit event {event}" for index, event in dict.fromkeys(execution.audit)]
+    removed = redact_outputs(notebook, hidden_lines(lab))
+    if removed:
+        flags.append(f"hidden test text appeared in outputs {removed} time(s): removed")
     if execution.overridden:
         notes.append("tests used the lab's originals of what the notebook had changed: " + ", ".join(execution.overridden))
-    return Graded(notebook, restoration.origins, execution, scores, answered, notes)
+    return Graded(notebook, restoration.origins, execution, scores, answered, notes, reference, flags)
 
 
-def write_notebook(nb: NotebookNode, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, path)
+class ReferenceError(RuntimeError):
+    """The reference solution does not give a usable value for every probe."""
+
+
+def ensure_reference(settings: Settings, lab: AutograderLab) -> dict[str, str]:
+    """The lab's reference values: stored ones, or its own notebook run once now and stored."""
+    stored = load_reference(settings)
+    if stored is not None:
+        return stored
+    values: dict[str, str] = {}
+    if lab.probes:
+        graded = grade_notebook(lab.notebook, lab, settings.run_spec())
+        problems = ([graded.execution.stopped] if graded.execution.stopped else []) + reference_problems(lab, graded.execution)
+        if problems:
+            raise ReferenceError("; ".join(problems))
+        values = graded.reference
+    store_reference(settings, values)
+    return values
+
+
+def notebook_bytes(nb: NotebookNode) -> bytes:
+    """The notebook file as ``nbformat.write`` writes it."""
+    text = nbformat.writes(nb)
+    return (text if text.endswith("\n") else text + "\n").encode("utf-8")
 
 
 def feedback_scores(lab: AutograderLab, result: SubmissionResult) -> dict[str, float | None]:
@@ -110,16 +189,19 @@ def feedback_scores(lab: AutograderLab, result: SubmissionResult) -> dict[str, f
     return scores | {a.grade_id: None if result.answered.get(a.grade_id) else 0.0 for a in lab.answers}
 
 
-def grade_file(submission: Submission, settings: Settings) -> SubmissionResult:
-    """Grade a submission that has a notebook; write the autograded notebook and its feedback."""
+def grade_file(submission: Submission, settings: Settings) -> Outcome:
+    """Grade a submission that has a notebook: its result, autograded notebook and feedback."""
     lab = load_lab(settings.lab, settings.source_dir)
-    graded = grade_notebook(read_submission(submission.notebook), lab, settings.run_spec())
-    write_notebook(graded.notebook, settings.autograded_notebook(submission.student))
+    reference = load_reference(settings) if lab.probes else {}
+    if reference is None:
+        raise RuntimeError("the reference values are missing or stale: the grading run computes them first")
+    graded = grade_notebook(read_submission(submission.notebook), lab, settings.run_spec(), reference)
     notes = ([submission.note] if submission.note else []) + graded.notes
     reason = "; ".join(([graded.execution.stopped] if graded.execution.stopped else []) + notes)
-    result = SubmissionResult(submission.student, submission.key, graded.status, reason, graded.scores, graded.answered)
-    write_feedback(graded.notebook, lab, feedback_scores(lab, result), {}, settings.feedback_file(submission.student))
-    return result
+    result = SubmissionResult(submission.student, submission.key, graded.status, reason, graded.scores, graded.answered,
+                              flags=graded.flags)
+    feedback = feedback_html(graded.notebook, lab, feedback_scores(lab, result), {})
+    return Outcome(result, notebook_bytes(graded.notebook), feedback.encode("utf-8"))
 
 
 def zero_result(submission: Submission, settings: Settings, status: Status, reason: str) -> SubmissionResult:
@@ -128,28 +210,22 @@ def zero_result(submission: Submission, settings: Settings, status: Status, reas
                             {t.grade_id: 0.0 for t in lab.tests}, {a.grade_id: False for a in lab.answers})
 
 
-def keep_submitted(submission: Submission, settings: Settings) -> None:
-    """A copy of the file as submitted, where nbgrader keeps submissions."""
-    if submission.notebook is not None:
-        target = settings.submitted_notebook(submission.student)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(submission.notebook, target)
+def zero_outcome(submission: Submission, settings: Settings, status: Status, reason: str) -> Outcome:
+    """No points, no autograded notebook, a page with the reason."""
+    result = zero_result(submission, settings, status, reason)
+    return Outcome(result, None, rejection_html(settings.lab, reason).encode("utf-8"))
 
 
-def grade_submission(submission: Submission, settings: Settings) -> SubmissionResult:
-    """Grade one submission; never raises: problems become a zero row with the reason."""
+def grade_submission(submission: Submission, settings: Settings) -> Outcome:
+    """Grade one submission; never raises: problems become a zero row with the reason. Writes no file."""
     started = time.monotonic()
     try:
-        keep_submitted(submission, settings)
         if submission.problem:
             raise Rejected(submission.problem)
-        result = grade_file(submission, settings)
+        outcome = grade_file(submission, settings)
     except Rejected as problem:
-        result = zero_result(submission, settings, Status.REJECTED, str(problem))
+        outcome = zero_outcome(submission, settings, Status.REJECTED, str(problem))
     except Exception as error:  # noqa: BLE001 - one broken submission must not stop the class
-        result = zero_result(submission, settings, Status.GRADER_ERROR, f"{type(error).__name__}: {error}")
-    if result.status in (Status.REJECTED, Status.GRADER_ERROR):
-        settings.autograded_notebook(submission.student).unlink(missing_ok=True)
-        write_rejection(settings.lab, result.reason, settings.feedback_file(submission.student))
-    result.seconds = round(time.monotonic() - started, 2)
-    return result
+        outcome = zero_outcome(submission, settings, Status.GRADER_ERROR, f"{type(error).__name__}: {error}")
+    outcome.result.seconds = round(time.monotonic() - started, 2)
+    return outcome

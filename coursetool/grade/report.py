@@ -26,6 +26,7 @@ class Row:
     reason: str
     submitted: datetime | None = None
     late_penalty: float = 0.0
+    flags: tuple[str, ...] = ()  # lines of the student's code that reach for kernel or grader internals
 
     @property
     def total(self) -> float:
@@ -95,8 +96,9 @@ def report_html(lab: AutograderLab, rows: list[Row], figure_png: bytes) -> bytes
     summary = (f"{len(rows)} submissions; mean {statistics.fmean(totals):.2f}, median {statistics.median(totals):g}"
                if rows else "no submissions")
     rates = "".join(f"<tr><td>{html.escape(k)}</td><td>{100 * v:.0f}%</td></tr>" for k, v in failure_rates(lab, rows).items())
-    flagged = "".join(f"<tr><td>{html.escape(r.student)}</td><td>{html.escape(r.status.value)}</td><td>{html.escape(r.reason)}</td></tr>"
-                      for r in sorted(rows, key=lambda r: r.student) if r.status is not Status.GRADED or r.reason)
+    flagged = "".join(f"<tr><td>{html.escape(r.student)}</td><td>{html.escape(r.status.value)}</td><td>{html.escape(r.reason)}</td>"
+                      f"<td><code>{'<br>'.join(html.escape(flag) for flag in r.flags)}</code></td></tr>"
+                      for r in sorted(rows, key=lambda r: r.student) if r.status is not Status.GRADED or r.reason or r.flags)
     status_text = ", ".join(f"{html.escape(k)}: {v}" for k, v in sorted(statuses.items()))
     page = f"""<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>{html.escape(lab.name)}: class report</title>
@@ -105,7 +107,7 @@ def report_html(lab: AutograderLab, rows: list[Row], figure_png: bytes) -> bytes
 <p>{summary}. Status: {status_text}.</p>
 <img alt="score histogram and failure rates" src="data:image/png;base64,{base64.b64encode(figure_png).decode()}">
 <h2>Failure rate per test</h2><table><tr><th>test</th><th>failed</th></tr>{rates}</table>
-<h2>Submissions to look at</h2><table><tr><th>student</th><th>status</th><th>reason</th></tr>{flagged}</table>
+<h2>Submissions to look at</h2><table><tr><th>student</th><th>status</th><th>reason</th><th>code that reaches for kernel or grader internals</th></tr>{flagged}</table>
 </body></html>
 """
     return page.encode("utf-8")

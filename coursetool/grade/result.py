@@ -31,6 +31,7 @@ class SubmissionResult:
     scores: dict[str, float] = field(default_factory=dict)
     answered: dict[str, bool] = field(default_factory=dict)
     seconds: float = 0.0
+    flags: list[str] = field(default_factory=list)  # for the report's "look at these": what the code reached for
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "status": self.status.value}
