@@ -192,9 +192,9 @@ def feedback_scores(lab: AutograderLab, result: SubmissionResult) -> dict[str, f
 def grade_file(submission: Submission, settings: Settings) -> Outcome:
     """Grade a submission that has a notebook: its result, autograded notebook and feedback."""
     lab = load_lab(settings.lab, settings.source_dir)
-    reference = load_reference(settings) if lab.probes else {}
+    reference = load_reference(settings, fresh_only=False) if lab.probes else {}
     if reference is None:
-        raise RuntimeError("the reference values are missing or stale: the grading run computes them first")
+        raise RuntimeError("the reference values are missing: the grading run computes them first")
     graded = grade_notebook(read_submission(submission.notebook), lab, settings.run_spec(), reference)
     notes = ([submission.note] if submission.note else []) + graded.notes
     reason = "; ".join(([graded.execution.stopped] if graded.execution.stopped else []) + notes)
