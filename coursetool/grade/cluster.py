@@ -17,6 +17,7 @@ runs again elsewhere and the client records every student once.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import socket
 import tempfile
 import threading
@@ -163,6 +164,7 @@ class DaskCluster:
         except (OSError, TimeoutError) as error:
             raise ClusterError(f"no Dask scheduler answers at {self.address}: {error}") from None
         with client:
+            check_workers(client)
             yield from self.grade_with(client, pending, settings)
 
     def grade_with(self, client: Any, pending: list[Submission],
@@ -190,6 +192,14 @@ class DaskCluster:
             submission = running.pop(future)
             yield submission, outcome_of(future, submission, settings)
             submit_more()
+
+
+def check_workers(client: Any) -> None:
+    """Every worker can import the grading code: a worker without it would die unpickling its first task."""
+    missing = [worker for worker, spec in client.run(importlib.util.find_spec, "coursetool").items() if spec is None]
+    if missing:
+        raise ClusterError(f"the Dask worker(s) {', '.join(missing)} cannot import coursetool: start them from the "
+                           "course folder, or with it on PYTHONPATH, in the course's Python environment")
 
 
 def outcome_of(future: Any, submission: Submission, settings: Settings) -> Outcome:

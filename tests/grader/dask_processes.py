@@ -2,6 +2,9 @@
 
 For the cluster tests and the grading benchmark. Every process runs in its own session, so
 that killing one kills its nanny, worker and kernels together; ``stop`` always ends them all.
+With ``hidden`` folders (bwrap needed) each worker sees them empty, and writable for itself
+alone, as a worker on another machine would: the tests hide the temporary folder and pytest's,
+where the client's course folder, staging folder and submissions lie.
 """
 from __future__ import annotations
 
@@ -33,21 +36,22 @@ class LocalDask:
     """A scheduler on a free local port and its workers, one single-threaded worker process each."""
 
     folder: Path
+    hidden: tuple[Path, ...] = ()
     scheduler: subprocess.Popen | None = None
     workers: list[subprocess.Popen] = field(default_factory=list)
     address: str = ""
 
-    def launch(self, *arguments: str, log: str) -> subprocess.Popen:
+    def launch(self, command: list[str], log: str) -> subprocess.Popen:
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         with open(self.folder / log, "ab") as output:
-            return subprocess.Popen([DASK, *arguments], stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            return subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                     cwd=self.folder, env=env, start_new_session=True)
 
     def start(self, workers: int) -> LocalDask:
         """Start the scheduler and ``workers`` workers; return once all have joined."""
         scheduler_file = self.folder / "scheduler.json"
-        self.scheduler = self.launch("scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-                                     "--scheduler-file", str(scheduler_file), log="scheduler.log")
+        self.scheduler = self.launch([DASK, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                                      "--scheduler-file", str(scheduler_file)], log="scheduler.log")
         wait_until(scheduler_file.exists, START_SECONDS, "the Dask scheduler")
         self.address = json.loads(scheduler_file.read_text())["address"]
         for number in range(workers):
@@ -56,8 +60,16 @@ class LocalDask:
         return self
 
     def add_worker(self, number: int) -> None:
-        self.workers.append(self.launch("worker", self.address, "--nthreads", "1", "--nworkers", "1", "--no-dashboard",
-                                        "--host", "127.0.0.1", "--name", f"worker-{number}", log=f"worker-{number}.log"))
+        worker = [DASK, "worker", self.address, "--nthreads", "1", "--nworkers", "1", "--no-dashboard",
+                  "--host", "127.0.0.1", "--name", f"worker-{number}"]
+        self.workers.append(self.launch(self.isolation() + worker, log=f"worker-{number}.log"))
+
+    def isolation(self) -> list[str]:
+        """bwrap showing the whole machine but an empty folder of its own in place of each hidden one."""
+        if not self.hidden:
+            return []
+        empty = [arg for path in sorted(self.hidden, key=lambda p: len(p.parts)) for arg in ("--tmpfs", str(path))]
+        return ["bwrap", "--dev-bind", "/", "/", *empty, "--chdir", "/", "--die-with-parent", "--"]
 
     def worker_count(self) -> int:
         from distributed import Client

@@ -1,7 +1,9 @@
 """Grading on a real Dask cluster: a scheduler and two workers as separate processes on this machine.
 
 A class graded through the cluster gives the very grades.csv a local run gives; with a worker
-killed mid-batch, every student is still graded, and recorded exactly once.
+killed mid-batch, every student is still graded, and recorded exactly once. Where bwrap
+works the workers see the temporary folders (the client's course folder, staging folder and
+submissions) empty, as workers on other machines would.
 """
 from __future__ import annotations
 
@@ -10,11 +12,13 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from coursetool.grade.sandbox import bwrap_works
 from tests.grader import corpus
 from tests.grader.conftest import grade
 from tests.grader.dask_processes import REPO, LocalDask, wait_until
@@ -58,10 +62,11 @@ def copy_course(built_course: Path, target: Path) -> Path:
 
 
 @pytest.fixture
-def dask_cluster(tmp_path: Path) -> Iterator[LocalDask]:
+def dask_cluster(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalDask]:
     """A scheduler and two single-threaded workers; every process is killed afterwards, whatever happened."""
     (tmp_path / "dask").mkdir()
-    cluster = LocalDask(tmp_path / "dask")
+    hidden = {Path(tempfile.gettempdir()).resolve(), tmp_path_factory.getbasetemp().resolve()} if bwrap_works() else set()
+    cluster = LocalDask(tmp_path / "dask", hidden=tuple(hidden))
     try:
         yield cluster.start(workers=2)
     finally:
