@@ -2,6 +2,7 @@
 
     python bench/bench_grading.py                       # 8 submissions of the grading fixture lab
     python bench/bench_grading.py -n 6 --source source --lab lab1_autoencoders
+    python bench/bench_grading.py --workers ""          # without the Dask scaling table
 
 N copies of the lab's solution are graded three ways on the same machine, in one run:
 plain execution (nbclient, one notebook after the other: the floor any grader pays),
@@ -10,10 +11,16 @@ Prints wall times, the speed-up over nbgrader, and the cost per submission again
 execution (core-seconds: wall time times parallel jobs, divided by N). Every kernel, in all
 three, computes on one thread (as ``coursetool grade`` gives each of its parallel kernels),
 so that the three compare the same work per core.
+
+Then the scaling table: the same N graded with ``--scheduler`` on a Dask cluster of 1, 2 and 4
+single-threaded workers started on this machine (``dask scheduler`` and ``dask worker``
+processes; their start-up is not timed, the client's is), in submissions per minute, with the
+estimate it implies for 10,000 submissions on 50 workers and the assumptions behind it.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -28,9 +35,17 @@ from nbclient import NotebookClient
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from nbgrader.api import Gradebook  # noqa: E402
+
 from coursetool.build import build_files  # noqa: E402
+from coursetool.grade import gradebook as book  # noqa: E402
+from coursetool.grade.lab import AutograderLab  # noqa: E402
+from coursetool.grade.result import SubmissionResult  # noqa: E402
 from coursetool.write import replace_outputs  # noqa: E402
 from tests.grader import corpus  # noqa: E402
+from tests.grader.dask_processes import LocalDask  # noqa: E402
+
+CLASS, CLUSTER = 10_000, 50  # the class size and cluster the scaling estimate is for
 
 
 def environment() -> dict[str, str]:
@@ -84,10 +99,70 @@ def nbgrader_autograde(course: Path, lab: str, submissions: Path, env: dict[str,
                                         cwd=root, env=env, check=True, capture_output=True))
 
 
-def coursetool_grade(course: Path, lab: str, submissions: Path, env: dict[str, str], jobs: int) -> float:
+def coursetool_grade(course: Path, lab: str, submissions: Path, env: dict[str, str], *options: str) -> float:
     command = [sys.executable, "-m", "coursetool", "grade", str(submissions), "--lab", lab,
-               "--autograder", str(course / "autograder"), "--jobs", str(jobs)]
+               "--autograder", str(course / "autograder"), *options]
     return timed(lambda: subprocess.run(command, cwd=REPO, env=env, check=True, capture_output=True))
+
+
+def dask_scaling(pristine: Path, lab: str, submissions: Path, env: dict[str, str], counts: list[int],
+                 root: Path) -> dict[int, float]:
+    """Wall seconds of grading the class on a fresh local Dask cluster of each number of workers."""
+    seconds = {}
+    for workers in counts:
+        course, folder = root / f"course-{workers}", root / f"dask-{workers}"
+        shutil.copytree(pristine, course)
+        folder.mkdir()
+        cluster = LocalDask(folder)
+        try:
+            cluster.start(workers)
+            seconds[workers] = coursetool_grade(course, lab, submissions, env, "--scheduler", cluster.address)
+        finally:
+            cluster.stop()
+    return seconds
+
+
+def grades_csv(course: Path, lab: str) -> bytes:
+    return (course / "autograder" / "results" / lab / "grades.csv").read_bytes()
+
+
+def recording_seconds(course: Path, lab: str) -> float:
+    """What the client spends recording one student in the gradebook, from a graded course's state files."""
+    autograder = course / "autograder"
+    states = sorted((autograder / "results" / lab / "state").glob("*.json"))
+    results = [SubmissionResult.from_dict(json.loads(path.read_text())["result"]) for path in states]
+    lab_view = AutograderLab(lab, autograder / "source" / lab)
+    url = f"sqlite:///{(autograder / 'gradebook.db').resolve()}"
+    with Gradebook(url, book.course_id(autograder)) as gradebook:
+        spent = timed(lambda: [book.record(gradebook, lab_view, result) for result in results])
+    return spent / max(1, len(results))
+
+
+def print_scaling(n: int, seconds: dict[int, float], record: float, same: dict[int, bool]) -> None:
+    print(f"\nscaling on a local Dask cluster ({n} submissions, one single-threaded worker per process, "
+          f"{os.cpu_count()} cores):")
+    print("workers  wall (s)  submissions/min  speed-up over 1 worker  grades.csv as the local run")
+    base = seconds.get(1)
+    for workers, wall in seconds.items():
+        speedup = f"{base / wall:.2f}x" if base else "-"
+        print(f"{workers:7d}  {wall:8.1f}  {n / wall * 60:15.1f}  {speedup:>22}  {'same' if same[workers] else 'DIFFERENT'}")
+    if base:
+        print_estimate(n, base, record)
+
+
+def print_estimate(n: int, one_worker: float, record: float) -> None:
+    """10,000 submissions on 50 workers, from one worker's rate; the client's recording rate as the other bound."""
+    per_worker = n / one_worker  # submissions per second of one worker, client start-up included
+    grading = CLASS / (CLUSTER * per_worker)
+    recording = CLASS * record
+    print(f"estimate for {CLASS:,} submissions on {CLUSTER} workers: about {max(grading, recording) / 60:.0f} min "
+          f"(grading {grading / 60:.0f} min at {per_worker * 60:.1f} submissions/min per worker; the client records "
+          f"one student in {record * 1000:.0f} ms, {recording / 60:.0f} min for the class, while the workers grade)")
+    print("  assumptions: each worker is one core like these, on its own (the rate measured with 1 worker here,\n"
+          "  this lab and this mode: quick mode, same notebooks); workers scale linearly, as Dask's scheduler hands\n"
+          "  out a task in well under a millisecond and each task carries one notebook; the client's own work\n"
+          "  (files, gradebook, state: one student at a time) overlaps the grading and bounds the rate; start-up of\n"
+          "  the workers (their jobs in the queue) not counted. An estimate, not a measurement.")
 
 
 def main() -> None:
@@ -96,19 +171,28 @@ def main() -> None:
     parser.add_argument("--source", type=Path, default=REPO / "tests" / "grader" / "fixtures", help="lab sources to build")
     parser.add_argument("--lab", default="gradelab")
     parser.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)))
+    parser.add_argument("--workers", default="1,2,4",
+                        help="numbers of Dask workers for the scaling table, comma-separated ('' for none)")
     args = parser.parse_args()
+    counts = [int(count) for count in args.workers.split(",") if count.strip()]
     env = environment()
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         tmp_path = Path(tmp)
         course = tmp_path / "course"
         replace_outputs(course, build_files(args.source.resolve()))
+        pristine = tmp_path / "pristine"
+        shutil.copytree(course, pristine)
         submissions = tmp_path / "submissions"
         paths = write_submissions(course, args.lab, args.n, submissions)
         (tmp_path / "work").mkdir()
         plain = plain_execution(paths, env, tmp_path / "work")
         nbgrader = nbgrader_autograde(course, args.lab, submissions, env, tmp_path / "nbgrader")
-        ours = coursetool_grade(course, args.lab, submissions, env, args.jobs)
+        ours = coursetool_grade(course, args.lab, submissions, env, "--jobs", str(args.jobs))
         grades = (course / "autograder" / "results" / args.lab / "grades.csv").read_text().splitlines()
+        record = recording_seconds(course, args.lab)
+        scaling = dask_scaling(pristine, args.lab, submissions, env, counts, tmp_path)
+        same = {workers: grades_csv(tmp_path / f"course-{workers}", args.lab) == grades_csv(course, args.lab)
+                for workers in scaling}
     n = args.n
     print(f"{n} submissions of {args.lab}, {args.jobs} parallel jobs on {os.cpu_count()} cores")
     print(f"plain execution (serial)   {plain:7.1f} s  {plain / n:6.2f} s per notebook")
@@ -117,6 +201,8 @@ def main() -> None:
     print(f"speed-up over nbgrader     {nbgrader / ours:7.2f}x")
     print(f"cost per submission vs plain execution (core-seconds): {ours * args.jobs / plain:.2f}x")
     print(f"full marks in grades.csv: {sum(1 for line in grades[1:] if ',graded,' in line)}/{n} graded")
+    if scaling:
+        print_scaling(n, scaling, record, same)
 
 
 if __name__ == "__main__":
