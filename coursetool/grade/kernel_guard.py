@@ -91,7 +91,6 @@ class Guard:
                 self.pristine[alias] = value
         self.student_state = None
         self.torch_context = None
-        self.evaluate = importlib.import_module("vaelab.probes").evaluate
         self.watched_cell = None
         self.events = []
 
@@ -130,8 +129,12 @@ class Guard:
         return json.dumps(self.events)
 
     def probe(self, thunk):
-        """A probe's value as JSON text (seeded; errors are answers too)."""
-        return self.evaluate(thunk)
+        """A probe's value as JSON text (seeded; errors are answers too).
+
+        The course helpers are imported at the first probe, not before: a lab without probes
+        (or without torch) does not pay for them.
+        """
+        return importlib.import_module("vaelab.probes").evaluate(thunk)
 
     def enter(self, names):
         """Put back everything guarded; return, as JSON, what the student had changed."""
