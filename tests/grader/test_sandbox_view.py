@@ -22,10 +22,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 SEARCH = """
 import json, os
-SKIP = {"/proc", "/sys", "/dev", "/usr", "/var", "/etc", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/boot"}
+SKIP = {"/proc", "/sys", "/dev", "/usr", "/var", "/etc", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/boot", "/tmp"}
 found = []
 for top, folders, files in os.walk("/"):
-    folders[:] = [f for f in folders if os.path.join(top, f) not in SKIP and not f.startswith(".venv")]
+    folders[:] = [f for f in folders if os.path.join(top, f) not in SKIP and not f.startswith(".")]
     for name in files:
         if name.endswith(".ipynb"):
             try:
@@ -60,7 +60,7 @@ def test_a_copy_of_the_solutions_elsewhere_on_the_machine_stays_out_of_reach(cou
 
     Folders above the Python environment exist (as mount points) but hold nothing else of the host.
     """
-    colleague = REPO / f".colleague-{secrets.token_hex(4)}"
+    colleague = REPO / f"colleague-copy-{secrets.token_hex(4)}"
     try:
         corpus.write(corpus.solved(course, LAB), colleague / "old-checkout" / f"{LAB}-solution.ipynb")
         nb = corpus.release(course, LAB)
