@@ -10,7 +10,15 @@ from .data import (
     load_cifar10,
     load_mnist,
 )
-from .nn import Reshape, conv_decoder, conv_encoder, count_parameters, mlp, to_images
+from .nn import (
+    AutoregressiveDecoder,
+    Reshape,
+    conv_decoder,
+    conv_encoder,
+    count_parameters,
+    mlp,
+    to_images,
+)
 from .plots import (
     image_rows,
     interpolation_strip,
@@ -26,7 +34,7 @@ from .train import History, fit
 __all__ = [
     "QUICK_SIZES", "DataUnavailableError", "ImageDataset", "TensorBatches", "batches",
     "gaussian_2d", "load_cifar10", "load_mnist",
-    "Reshape", "conv_decoder", "conv_encoder", "count_parameters", "mlp", "to_images",
+    "AutoregressiveDecoder", "Reshape", "conv_decoder", "conv_encoder", "count_parameters", "mlp", "to_images",
     "image_rows", "interpolation_strip", "latent_scatter", "plot_2d", "plot_history",
     "show_images",
     "pick_device", "seed_everything",

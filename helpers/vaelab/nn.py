@@ -80,6 +80,37 @@ class Reshape(nn.Module):
         return ", ".join(str(s) for s in self.shape)
 
 
+class AutoregressiveDecoder(nn.Module):
+    """Decoder logits for images in which every pixel also reads the pixels before it.
+
+    The logit of pixel i (in reading order: row by row, left to right) is a function of the code
+    z plus a linear function of the `context` pixels just before it, i - context .. i - 1. With
+    context=0 it is a plain decoder of z; with context=pixels - 1 each pixel reads all earlier
+    ones. forward(z, x) takes the images x being explained (teacher forcing): logits (N, 1, H, W)
+    for x of shape (N, 1, H, W) and z of shape (N, latent_dim).
+    """
+
+    def __init__(self, latent_dim: int, context: int, hidden: int = 256, side: int = 28):
+        super().__init__()
+        pixels = side * side
+        if not 0 <= context < pixels:
+            raise ValueError(f"context must be between 0 and {pixels - 1}, got {context}")
+        self.side = side
+        self.context = context
+        self.from_code = mlp([latent_dim, hidden, pixels])
+        self.from_before = nn.Linear(pixels, pixels, bias=False)
+        position = torch.arange(pixels)
+        distance = position[:, None] - position[None, :]  # row: pixel predicted, column: pixel read
+        self.register_buffer("mask", ((distance >= 1) & (distance <= context)).float())
+
+    def forward(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        before = nn.functional.linear(x.flatten(1), self.from_before.weight * self.mask)
+        return (self.from_code(z) + before).view(-1, 1, self.side, self.side)
+
+    def extra_repr(self) -> str:
+        return f"context={self.context}"
+
+
 def to_images(x: torch.Tensor, shape: Sequence[int] | None = None) -> torch.Tensor:
     """A batch of images (N, C, H, W) from flat vectors (N, D) or grey images (N, H, W).
 

@@ -52,6 +52,30 @@ def test_reshape_keeps_the_batch_dimension():
     assert "1, 28, 28" in repr(layer)
 
 
+@pytest.mark.parametrize("context", [0, 1, 5, 15])
+def test_autoregressive_decoder_reads_only_its_context(context):
+    torch.manual_seed(0)
+    decoder = vaelab.AutoregressiveDecoder(latent_dim=3, context=context, hidden=8, side=4)
+    with torch.no_grad():
+        decoder.from_before.weight.normal_()
+    z, x = torch.randn(2, 3), torch.rand(2, 1, 4, 4, requires_grad=True)
+    logits = decoder(z, x)
+    assert logits.shape == (2, 1, 4, 4)
+    for pixel in range(16):
+        (grad,) = torch.autograd.grad(logits.flatten(1)[0, pixel], x, retain_graph=True)
+        read = set(torch.nonzero(grad[0].flatten()).flatten().tolist())
+        assert read == set(range(max(0, pixel - context), pixel))
+
+
+def test_autoregressive_decoder_uses_the_code_and_checks_the_context():
+    decoder = vaelab.AutoregressiveDecoder(latent_dim=2, context=0, hidden=4, side=3)
+    x = torch.zeros(1, 1, 3, 3)
+    assert not torch.equal(decoder(torch.zeros(1, 2), x), decoder(torch.ones(1, 2), x))
+    assert "context=0" in repr(decoder)
+    with pytest.raises(ValueError, match="context"):
+        vaelab.AutoregressiveDecoder(latent_dim=2, context=9, side=3)
+
+
 @pytest.mark.parametrize("shape, expected", [
     ((4, 784), (4, 1, 28, 28)), ((4, 3072), (4, 3, 32, 32)), ((4, 28, 28), (4, 1, 28, 28)),
     ((4, 3, 32, 32), (4, 3, 32, 32)),
