@@ -4,13 +4,15 @@
     python bench/bench_grading.py -n 6 --source source --lab lab1_autoencoders
     python bench/bench_grading.py --workers ""          # without the Dask scaling table
 
-N copies of the lab's solution are graded three ways on the same machine, in one run:
+N copies of the lab's solution are graded four ways on the same machine, in one run:
 plain execution (nbclient, one notebook after the other: the floor any grader pays),
-``nbgrader autograde`` (serial), and ``python -m coursetool grade`` (parallel, sandboxed).
+``nbgrader autograde`` (serial), and ``python -m coursetool grade`` (parallel, sandboxed),
+with warm kernels (forked from a server that has imported the lab's modules) and with
+``--cold`` (a new process per kernel).
 Prints wall times, the speed-up over nbgrader, and the cost per submission against plain
 execution (core-seconds: wall time times parallel jobs, divided by N). Every kernel, in all
-three, computes on one thread (as ``coursetool grade`` gives each of its parallel kernels),
-so that the three compare the same work per core.
+runs, computes on one thread (as ``coursetool grade`` gives each of its parallel kernels),
+so that all compare the same work per core.
 
 Then the scaling table: the same N graded with ``--scheduler`` on a Dask cluster of 1, 2 and 4
 single-threaded workers started on this machine (``dask scheduler`` and ``dask worker``
@@ -187,8 +189,12 @@ def main() -> None:
         (tmp_path / "work").mkdir()
         plain = plain_execution(paths, env, tmp_path / "work")
         nbgrader = nbgrader_autograde(course, args.lab, submissions, env, tmp_path / "nbgrader")
+        cold_course = tmp_path / "course-cold"
+        shutil.copytree(course, cold_course)
         ours = coursetool_grade(course, args.lab, submissions, env, "--jobs", str(args.jobs))
+        cold = coursetool_grade(cold_course, args.lab, submissions, env, "--jobs", str(args.jobs), "--cold")
         grades = (course / "autograder" / "results" / args.lab / "grades.csv").read_text().splitlines()
+        same_cold = grades_csv(cold_course, args.lab) == grades_csv(course, args.lab)
         record = recording_seconds(course, args.lab)
         scaling = dask_scaling(pristine, args.lab, submissions, env, counts, tmp_path)
         same = {workers: grades_csv(tmp_path / f"course-{workers}", args.lab) == grades_csv(course, args.lab)
@@ -197,9 +203,13 @@ def main() -> None:
     print(f"{n} submissions of {args.lab}, {args.jobs} parallel jobs on {os.cpu_count()} cores")
     print(f"plain execution (serial)   {plain:7.1f} s  {plain / n:6.2f} s per notebook")
     print(f"nbgrader autograde         {nbgrader:7.1f} s  {nbgrader / n:6.2f} s per submission")
-    print(f"coursetool grade           {ours:7.1f} s  {ours / n:6.2f} s per submission (wall)")
-    print(f"speed-up over nbgrader     {nbgrader / ours:7.2f}x")
-    print(f"cost per submission vs plain execution (core-seconds): {ours * args.jobs / plain:.2f}x")
+    print(f"coursetool grade           {ours:7.1f} s  {ours / n:6.2f} s per submission (wall, warm kernels)")
+    print(f"coursetool grade --cold    {cold:7.1f} s  {cold / n:6.2f} s per submission (wall, a new process per kernel)"
+          f"{'' if same_cold else '  GRADES DIFFER from the warm run'}")
+    print(f"speed-up over nbgrader     {nbgrader / ours:7.2f}x (cold: {nbgrader / cold:.2f}x)")
+    print(f"warm against cold          {cold / ours:7.2f}x")
+    print(f"cost per submission vs plain execution (core-seconds): {ours * args.jobs / plain:.2f}x "
+          f"(cold: {cold * args.jobs / plain:.2f}x)")
     print(f"full marks in grades.csv: {sum(1 for line in grades[1:] if ',graded,' in line)}/{n} graded")
     if scaling:
         print_scaling(n, scaling, record, same)

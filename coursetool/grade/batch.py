@@ -18,6 +18,7 @@ import signal
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -27,13 +28,14 @@ import nbformat
 from nbgrader.api import Gradebook
 
 from coursetool.grade import gradebook as book
-from coursetool.grade import late, workdirs
-from coursetool.grade.feedback import write_feedback
+from coursetool.grade import late, warm, workdirs
+from coursetool.grade.feedback import warm_up_feedback, write_feedback
 from coursetool.grade.gpus import gpu_for
 from coursetool.grade.lab import AutograderLab
 from coursetool.grade.pipeline import ensure_reference, grade_submission
 from coursetool.grade.result import Outcome, Status, SubmissionResult
 from coursetool.grade.report import Row, write_atomically, write_reports
+from coursetool.grade.runner import warm_server
 from coursetool.grade.settings import Settings
 from coursetool.grade.submissions import Submission, discover
 
@@ -114,6 +116,9 @@ class LocalPool:
         return f"{self.jobs} at a time"
 
     def grade(self, pending: list[Submission], settings: Settings) -> Iterator[tuple[Submission, Outcome]]:
+        lab = AutograderLab(settings.lab, settings.source_dir)
+        warm_server(lab, settings.run_spec())  # the workers share it
+        warm_up_feedback(lab)
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=self.jobs, mp_context=context, initializer=die_with_parent) as pool:
             futures = {pool.submit(grade_here, submission, settings): submission for submission in pending}
@@ -225,9 +230,11 @@ def grade_class(submissions_path: Path, settings: Settings, regrade: bool = Fals
     if regrade or not (settings.autograder / "gradebook.db").exists():
         states.clear()
     clear_left_behind(settings.autograder)
-    with workdirs.marked_folder("coursetool-submissions-") as staging:
+    with workdirs.marked_folder("coursetool-submissions-") as staging, stopping_fork_servers():
         submissions = discover(submissions_path, settings.lab, staging)
         pending = [s for s in submissions if states.load(s) is None]
+        if pending:
+            warm_server(lab, settings.run_spec(), wait=False)  # it imports while the gradebook is prepared
         print(f"{settings.lab}: {len(submissions)} submission(s), {len(pending)} to grade, "
               f"{grader.where()}", flush=True)
         announce_ids(submissions)
@@ -244,6 +251,15 @@ def grade_class(submissions_path: Path, settings: Settings, regrade: bool = Fals
         print(f"feedback rendered again from the gradebook for {pages} student(s)", flush=True)
     write_reports(lab, rows, settings.results_dir)
     return Summary(len(submissions), len(pending), len(submissions) - len(pending))
+
+
+@contextmanager
+def stopping_fork_servers() -> Iterator[None]:
+    """A grading run stops the fork servers it started when it ends."""
+    try:
+        yield
+    finally:
+        warm.close_all()
 
 
 def warn(message: str) -> None:

@@ -36,6 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--data", type=Path, default=None,
                         help="data root the kernels read (default: $VAELAB_DATA, else ~/.cache/vaelab/data)")
     parser.add_argument("--no-sandbox", action="store_true", help="run kernels without bwrap even where it works")
+    parser.add_argument("--cold", action="store_true",
+                        help="start every kernel as a new process instead of forking it from a warm server")
     parser.add_argument("--hide", type=Path, action="append", default=[], help="another path kernels must not see")
     parser.add_argument("--regrade", action="store_true", help="grade every submission again, ignoring earlier runs")
     parser.add_argument("--due", type=parse_due, default=None,
@@ -64,7 +66,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         limits=Limits(args.cell_timeout, args.notebook_timeout, args.memory, args.output_limit),
         jobs=jobs, threads_per_kernel=1 if on_cluster else max(1, usable_cores() // jobs), quick=not args.full,
         data_root=args.data.resolve() if args.data else default_data_root(), sandbox=sandbox, hidden_paths=tuple(p.resolve() for p in args.hide),
-        submissions=args.submissions.resolve())
+        submissions=args.submissions.resolve(), warm=not args.cold)
 
 
 def put_environment_on_path() -> None:

@@ -16,6 +16,7 @@ import nbgrader
 from nbconvert.exporters import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
 from nbformat import NotebookNode
+from nbformat.v4 import new_notebook
 from traitlets.config import Config
 
 from coursetool.grade.lab import AutograderLab, Role, SourceCell
@@ -98,6 +99,11 @@ def feedback_html(nb: NotebookNode, lab: AutograderLab, scores: dict[str, float 
         nb, resources = step.preprocess(nb, resources)
     body, _ = exporter().from_notebook_node(nb, resources={"nbgrader": resources["nbgrader"]})
     return body
+
+
+def warm_up_feedback(lab: AutograderLab) -> None:
+    """Compile the feedback templates once, so that worker processes forked after this inherit them."""
+    feedback_html(new_notebook(), lab, {}, {})
 
 
 def write_feedback(nb: NotebookNode, lab: AutograderLab, scores: dict[str, float | None], comments: dict[str, str | None],

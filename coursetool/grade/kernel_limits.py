@@ -168,10 +168,23 @@ def set_group_limit(group: Path, memory: int) -> None:
         raise OSError(f"no memory controller in {group}")
 
 
+def group_of(parent: Path, launcher_pid: int) -> Path:
+    """The memory group the launcher with ``launcher_pid`` made."""
+    return parent / f"{GROUP_PREFIX}{launcher_pid}"
+
+
+def group_usage(group: Path) -> int:
+    """Bytes charged to the group now, in whichever cgroup version it is."""
+    for name in ("memory.current", "memory.usage_in_bytes"):
+        if (group / name).exists():
+            return int((group / name).read_text())
+    raise OSError(f"no memory controller in {group}")
+
+
 def join_new_group(parent: Path, memory: int) -> None:
     """Put this process in a memory group of its own under ``parent``, limited to ``memory`` bytes."""
     remove_finished_groups(parent)
-    group = parent / f"{GROUP_PREFIX}{os.getpid()}"
+    group = group_of(parent, os.getpid())
     group.mkdir(exist_ok=True)
     set_group_limit(group, memory)
     (group / "cgroup.procs").write_text(str(os.getpid()))

@@ -15,6 +15,7 @@ import json
 import secrets
 import shutil
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,7 @@ from coursetool.grade.lab import AutograderLab, Role, defined_names
 from coursetool.grade.sandbox import SandboxedKernelManager, launch_prefix
 from coursetool.grade.settings import Limits, RunSpec
 from coursetool.grade.testcode import rewrite_test
+from coursetool.grade.warm import ForkServer, fork_server
 from coursetool.probes import records_of, without_probe_block
 
 GUARD_INSTALL = """\
@@ -112,6 +114,7 @@ class KernelClient(NotebookClient):
     def __init__(self, nb: NotebookNode, prefix: list[str], runtime: Path, limits: Limits, **kwargs: Any):
         super().__init__(nb, **kwargs)
         self.prefix = prefix
+        self.warm_command: list[str] = []  # a fork server's client, when the kernel is forked warm
         self.runtime = runtime
         self.budget = OutputBudget(limits)
         self.truncated: set[int] = set()
@@ -121,7 +124,7 @@ class KernelClient(NotebookClient):
     def create_kernel_manager(self) -> SandboxedKernelManager:
         self.km = SandboxedKernelManager(
             transport="ipc", ip=str(self.runtime / "kernel"), connection_file=str(self.runtime / "kernel.json"),
-            launch_prefix=self.prefix)
+            launch_prefix=self.prefix, warm_command=self.warm_command)
         return self.km
 
     def remember_reply(self, cell: NotebookNode, cell_index: int, execute_reply: dict[str, Any]) -> None:
@@ -286,20 +289,36 @@ def scratch_environment(spec: RunSpec, scratch: Path) -> dict[str, str]:
             "MPLCONFIGDIR": str(scratch / ".matplotlib"), "IPYTHONDIR": str(scratch / ".ipython")}
 
 
-async def execute_async(nb: NotebookNode, lab: AutograderLab, spec: RunSpec, twice: bool) -> Execution:
-    with workdirs.marked_folder("coursetool-grade-") as tmp:
+async def execute_async(nb: NotebookNode, lab: AutograderLab, spec: RunSpec, twice: bool,
+                        server: ForkServer | None) -> Execution:
+    with workdirs.marked_folder("coursetool-grade-", server.root if server else None) as tmp:
         scratch, runtime = prepare_scratch(tmp, lab)
+        env = scratch_environment(spec, scratch)
         client = KernelClient(
             nb, launch_prefix(spec, scratch, runtime), runtime, spec.limits,
             allow_errors=True, kernel_name="python3", shutdown_kernel="immediate", record_timing=False,
             startup_timeout=120, resources={"metadata": {"path": str(scratch)}})
+        if server is not None:
+            client.warm_command = server.client_command(tmp, scratch, runtime / "kernel.json", env)
         run = NotebookRun(client, lab, spec, twice)
         client.timeout_func = run.cell_timeout
-        async with client.async_setup_kernel(env=scratch_environment(spec, scratch), cwd=str(scratch),
+        async with client.async_setup_kernel(env=env, cwd=str(scratch),
                                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
             return await run.run()
 
 
+def warm_server(lab: AutograderLab, spec: RunSpec, wait: bool = True) -> ForkServer | None:
+    """The fork server for this kind of kernel, or None (cold start) where none is wanted or none starts.
+    ``wait`` False: start it, and let it import while this process does something else."""
+    if not spec.warm:
+        return None
+    try:
+        return fork_server(spec, lab.imported_modules(), wait)
+    except (OSError, RuntimeError) as error:
+        print(f"warm kernels unavailable, starting each kernel anew: {error}", file=sys.stderr, flush=True)
+        return None
+
+
 def execute(nb: NotebookNode, lab: AutograderLab, spec: RunSpec, twice: bool = False) -> Execution:
     """Run every code cell of ``nb`` in place (outputs are written into it); ``twice``: every probe twice."""
-    return asyncio.run(execute_async(nb, lab, spec, twice))
+    return asyncio.run(execute_async(nb, lab, spec, twice, warm_server(lab, spec)))

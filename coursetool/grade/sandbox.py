@@ -54,9 +54,11 @@ def bind_system() -> list[str]:
     return args
 
 
-def bwrap_prefix(spec: RunSpec, scratch: Path, runtime: Path) -> list[str]:
-    """bwrap arguments: the allow-list read-only, hidden paths emptied, an empty read-only /tmp, two writable folders, no network."""
-    args = ["bwrap", "--die-with-parent", "--new-session", "--unshare-all", *bind_system(),
+def bwrap_prefix(spec: RunSpec, writable: tuple[Path, ...], capabilities: bool = False) -> list[str]:
+    """bwrap arguments: the allow-list read-only, hidden paths emptied, an empty read-only /tmp, the ``writable``
+    folders (the first is the working folder), no network; ``capabilities``: keep them inside (a fork server's)."""
+    args = ["bwrap", "--die-with-parent", "--new-session", "--unshare-all", *(["--cap-add", "ALL"] if capabilities else []),
+            *bind_system(),
             "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/dev/shm"]
     for device in spec.devices:
         args += ["--dev-bind-try", str(device), str(device)]
@@ -69,9 +71,9 @@ def bwrap_prefix(spec: RunSpec, scratch: Path, runtime: Path) -> list[str]:
             args += ["--tmpfs", str(path)]
         elif path.exists():
             args += ["--ro-bind", "/dev/null", str(path)]
-    args += ["--bind", str(scratch), str(scratch), "--bind", str(runtime), str(runtime), "--remount-ro", "/tmp",
-             "--chdir", str(scratch)]
-    return args + ["--"]
+    for path in writable:
+        args += ["--bind", str(path), str(path)]
+    return args + ["--remount-ro", "/tmp", "--chdir", str(writable[0]), "--"]
 
 
 def pth_folders(site_dirs: Iterable[str]) -> set[Path]:
@@ -101,19 +103,22 @@ def readable_paths(data_root: Path | None) -> tuple[Path, ...]:
     return tuple(python_paths() + ([data_root.resolve()] if data_root else []))
 
 
-def limits_prefix(limits: Limits, threads: int) -> list[str]:
+def cpu_seconds(limits: Limits, threads: int) -> int:
+    """A kernel's CPU time limit: the notebook's time on every thread it may use, and a minute."""
+    return int(limits.notebook_timeout * max(1, threads)) + 60
+
+
+def limits_prefix(memory: int, cpu: int) -> list[str]:
     """A tiny launcher that sets the memory (cgroup where possible, RLIMIT_DATA) and CPU limits, then becomes the next command."""
-    memory = limits.memory_mb * 1024 * 1024
-    cpu_seconds = int(limits.notebook_timeout * max(1, threads)) + 60
     cgroups = kernel_limits.cgroup_parent()
-    return [sys.executable, "-I", "-S", kernel_limits.__file__, str(memory), str(cpu_seconds), str(cgroups or "-")]
+    return [sys.executable, "-I", "-S", kernel_limits.__file__, str(memory), str(cpu), str(cgroups or "-")]
 
 
 def launch_prefix(spec: RunSpec, scratch: Path, runtime: Path) -> list[str]:
     """Everything before the kernel command."""
-    prefix = limits_prefix(spec.limits, spec.threads)
+    prefix = limits_prefix(spec.limits.memory_mb * 2**20, cpu_seconds(spec.limits, spec.threads))
     if spec.sandbox:
-        prefix += bwrap_prefix(spec, scratch, runtime)
+        prefix += bwrap_prefix(spec, (scratch, runtime))
     return prefix
 
 
@@ -121,8 +126,11 @@ class SandboxedKernelManager(AsyncKernelManager):
     """An IPython kernel of this Python, started behind ``launch_prefix``, talking over Unix sockets."""
 
     launch_prefix = List(Unicode())
+    warm_command = List(Unicode())  # a fork server's client, in place of a new kernel process
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        if self.warm_command:
+            return list(self.warm_command)
         # no parent poller: in the sandbox's pid namespace the parent looks gone; death is handled by the launcher
         kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", self.connection_file, "--IPKernelApp.parent_handle=0"]
         return [*self.launch_prefix, *kernel, *(extra_arguments or [])]

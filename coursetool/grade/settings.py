@@ -38,6 +38,7 @@ class RunSpec:
     threads: int = 1
     skip: frozenset[str] = frozenset()  # ids of cells not to run
     devices: tuple[Path, ...] = ()  # device nodes the sandbox shows (a GPU's)
+    warm: bool = True  # fork the kernel from a server that has imported the lab's modules (never with a GPU)
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class Settings:
     hidden_paths: tuple[Path, ...] = ()
     submissions: Path | None = None
     gpu: str | None = None  # the GPU one kernel may use (CUDA_VISIBLE_DEVICES), given per submission in full mode
+    warm: bool = True  # kernels forked from a server that has imported the lab's modules
 
     @property
     def source_dir(self) -> Path:
@@ -99,7 +101,7 @@ class Settings:
         readable = readable_paths(self.data_root) if self.sandbox else ()
         devices = device_nodes() if self.gpu is not None else ()
         return RunSpec(self.limits, kernel_environment(self), self.sandbox, readable, self.all_hidden(),
-                       self.threads_per_kernel, skip, devices)
+                       self.threads_per_kernel, skip, devices, self.warm and not devices)
 
     def grading_key(self) -> str:
         """Hash of everything besides the submission that can change a grade or what a kernel sees."""

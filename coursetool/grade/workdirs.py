@@ -39,9 +39,10 @@ def start_time(pid: int) -> str | None:
 
 
 @contextmanager
-def marked_folder(prefix: str) -> Iterator[Path]:
-    """A temporary folder with a marker naming this run's course and this process; removed on leaving."""
-    with tempfile.TemporaryDirectory(prefix=prefix) as folder:
+def marked_folder(prefix: str, parent: Path | None = None) -> Iterator[Path]:
+    """A temporary folder (in ``parent``, else the temporary directory) with a marker naming this run's course
+    and this process; removed on leaving."""
+    with tempfile.TemporaryDirectory(prefix=prefix, dir=parent) as folder:
         marker = {"course": _course, "pid": os.getpid(), "started": start_time(os.getpid())}
         (Path(folder) / MARKER).write_text(json.dumps(marker), encoding="utf-8")
         yield Path(folder)

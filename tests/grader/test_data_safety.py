@@ -60,6 +60,12 @@ def marked(temp: Path) -> set[Path]:
     return {p for p in temp.iterdir() if p.name.startswith(workdirs.PREFIX) and (p / workdirs.MARKER).exists()}
 
 
+def scratch_folders(temp: Path) -> set[Path]:
+    """Kernels' scratch folders: in the temporary folder, or in a fork server's folder there."""
+    return {p for folder in marked(temp) for p in [folder, *folder.iterdir()]
+            if p.name.startswith("coursetool-grade-") and (p / workdirs.MARKER).exists()}
+
+
 def decoy(temp: Path, name: str, course: Path, pid: int, started: str | None) -> Path:
     folder = temp / name
     folder.mkdir()
@@ -75,7 +81,7 @@ def dead_pid() -> int:
 
 def wait_for_scratch(temp: Path, run: subprocess.Popen) -> None:
     """Until the run has made a kernel's scratch folder (or has ended, which the test then reports)."""
-    while run.poll() is None and not any(p.name.startswith("coursetool-grade-") for p in marked(temp)):
+    while run.poll() is None and not scratch_folders(temp):
         time.sleep(0.2)
 
 
@@ -112,7 +118,8 @@ def test_a_killed_run_leaves_folders_that_the_next_run_removes(course: Path, tmp
             run.send_signal(signal.SIGKILL)
             run.wait()
     left = marked(temp)
-    assert {p.name.split("-")[1] for p in left} == {"submissions", "grade"}, log.read_text()
+    assert {p.name.split("-")[1] for p in left} == {"submissions", "warm"}, log.read_text()
+    assert scratch_folders(temp), "the kernel's scratch folder, in the fork server's"
     wait_for_makers_to_end(left)  # the workers die with the run, a moment after it
 
     unmarked = temp / "coursetool-grade-unmarked"

@@ -112,10 +112,10 @@ def test_full_mode_on_a_machine_without_gpus_runs_on_the_cpu(tmp_path: Path) -> 
 
 def test_the_sandbox_shows_device_nodes_only_to_a_kernel_with_a_gpu(tmp_path: Path) -> None:
     nodes = (Path("/dev/nvidiactl"), Path("/dev/nvidia-uvm"), Path("/dev/nvidia0"))
-    with_gpu = bwrap_prefix(RunSpec(Limits(), {}, True, devices=nodes), tmp_path, tmp_path)
+    with_gpu = bwrap_prefix(RunSpec(Limits(), {}, True, devices=nodes), (tmp_path,))
     for node in nodes:
         assert ["--dev-bind-try", str(node), str(node)] == with_gpu[with_gpu.index(str(node)) - 1:with_gpu.index(str(node)) + 2]
-    without = bwrap_prefix(RunSpec(Limits(), {}, True), tmp_path, tmp_path)
+    without = bwrap_prefix(RunSpec(Limits(), {}, True), (tmp_path,))
     assert not any("nvidia" in arg for arg in without)
 
 

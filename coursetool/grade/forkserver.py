@@ -1,0 +1,254 @@
+"""Warm kernels: a fork server that has imported the lab's modules forks each submission's kernel.
+
+Standard library only at module level: the same file is the server and the client.
+
+* ``serve`` (run inside the grader's sandbox, as ``python -c SOURCE serve SOCKET WARM_ROOT
+  SANDBOXED MODULE...``): imports IPython's kernel and the lab's modules once, then for each
+  request forks a *keeper*. The keeper makes new mount, pid, network and IPC namespaces and
+  forks the kernel, pid 1 of its namespace. The kernel empties the folder that holds every
+  kernel's folders (``WARM_ROOT``) with a read-only tmpfs, binds its own folder back, gives up
+  every capability, applies its limits and starts IPython's kernel. The keeper reports the
+  kernel's exit, passes signals on, and kills the kernel (and with it its namespace) when the
+  client goes away. Kernels of one server run side by side, each in its own namespaces.
+* the client (``python -I -S forkserver.py SOCKET REQUEST CGROUP_PARENT MEMORY``) is what the
+  kernel manager starts in place of a kernel, outside the sandbox: it asks the server for a
+  kernel, moves the keeper into a memory group of its own (where the grader can make one)
+  before the kernel is forked, passes signals on, dies with the grader and exits with the
+  kernel's status.
+"""
+from __future__ import annotations
+
+import ctypes
+import importlib
+import json
+import os
+import pathlib
+import resource
+import select
+import signal
+import socket
+import struct
+import sys
+
+CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET = 0x00020000, 0x08000000, 0x20000000, 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
+PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 1, 24, 38, 47, 4
+CAPABILITY_VERSION_3 = 0x20080522
+KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "IPython")
+NOT_BEFORE_THE_SHELL = ("matplotlib_inline",)  # hooks into the shell when first imported: the kernel imports it
+FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+
+libc = ctypes.CDLL(None, use_errno=True)
+
+
+def checked(result: int, what: str) -> None:
+    if result != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, f"{what}: {os.strerror(error)}")
+
+
+def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    encode = lambda text: text.encode() if text is not None else None
+    checked(libc.mount(encode(source), encode(target), encode(fstype), ctypes.c_ulong(flags), encode(data)),
+            f"mount {target}")
+
+
+def unshare(flags: int) -> None:
+    checked(libc.unshare(flags), "unshare")
+
+
+def drop_capabilities() -> None:
+    """No capability left, none to gain back by exec."""
+    checked(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+    libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    for capability in range(64):
+        if libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) != 0:
+            break  # past the last capability this kernel knows
+    header = (ctypes.c_uint32 * 2)(CAPABILITY_VERSION_3, 0)
+    data = (ctypes.c_uint32 * 6)()
+    checked(libc.capset(header, data), "capset")
+
+
+def own_view(warm_root: str, folder: str) -> None:
+    """Hide every other kernel's folder: an empty read-only tmpfs on ``warm_root``, this kernel's folder bound back."""
+    mount(None, "/", None, MS_REC | MS_PRIVATE)
+    handle = os.open(folder, os.O_PATH | os.O_DIRECTORY)
+    mount("tmpfs", warm_root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755")
+    os.makedirs(folder)
+    mount(f"/proc/self/fd/{handle}", folder, None, MS_BIND | MS_REC)
+    os.close(handle)
+    mount("tmpfs", warm_root, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, "mode=0755")
+    mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")  # nothing left by an earlier kernel
+    try:
+        mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV)  # this namespace's processes only
+    except OSError:
+        pass  # /proc keeps showing the server's namespace: the server and the keeper, nothing else
+
+
+def limit_resources(memory: int, cpu_seconds: int) -> None:
+    """``memory`` bytes of data on top of what the server had mapped, and the CPU time limit."""
+    with open("/proc/self/status") as status:
+        mapped = next((int(line.split()[1]) * 1024 for line in status if line.startswith("VmData:")), 0)
+    ceiling = resource.getrlimit(resource.RLIMIT_DATA)[1]
+    data = mapped + memory if ceiling == resource.RLIM_INFINITY else min(mapped + memory, ceiling)
+    resource.setrlimit(resource.RLIMIT_DATA, (data, data))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
+
+
+def start_kernel(request: dict, warm_root: str, sandboxed: bool) -> None:
+    """In the kernel's process: its own view, no capabilities, its limits, its environment; then IPython's kernel."""
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if sandboxed:
+        own_view(warm_root, request["folder"])
+        drop_capabilities()
+    limit_resources(request["memory"], request["cpu_seconds"])
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.environ.clear()
+    os.environ.update(request["env"])
+    os.chdir(request["cwd"])
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        numpy.random.seed()  # a fresh global stream, as a new process would have
+    from ipykernel.kernelapp import IPKernelApp
+    app = IPKernelApp.instance()
+    app.initialize(["-f", request["connection_file"], "--IPKernelApp.parent_handle=0"])
+    app.start()
+
+
+def enter_memory_group(connection: socket.socket) -> None:
+    """Show the client who this keeper is (the kernel translates the pid); it moves the keeper into the kernel's
+    memory group, so that what the kernel allocates counts there and not in the server's."""
+    credentials = struct.pack("3i", os.getpid(), os.getuid(), os.getgid())
+    connection.sendmsg([b"keeper\n"], [(socket.SOL_SOCKET, socket.SCM_CREDENTIALS, credentials)])
+    reply = b""
+    while not reply.endswith(b"\n"):
+        chunk = connection.recv(64)
+        if not chunk:
+            raise EOFError("the client left")
+        reply += chunk
+
+
+def keep(connection: socket.socket, request: dict, warm_root: str, sandboxed: bool) -> int:
+    """The keeper: join the kernel's memory group, fork the kernel into new namespaces, pass signals on,
+    report how it ended."""
+    enter_memory_group(connection)
+    if sandboxed:
+        unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC)
+    pid = os.fork()
+    if pid == 0:
+        connection.close()
+        try:
+            start_kernel(request, warm_root, sandboxed)
+        finally:
+            os._exit(1)
+    process = os.pidfd_open(pid)
+    while True:
+        ready, _, _ = select.select([connection, process], [], [])
+        if process in ready:
+            _, status = os.waitpid(pid, 0)
+            code = os.waitstatus_to_exitcode(status)
+            connection.sendall(f"exit {code}\n".encode())
+            return 0
+        message = connection.recv(64).decode(errors="replace").split()
+        if not message:  # the client is gone: so is the kernel, with every process of its namespace
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return 0
+        if message[0] == "signal" and message[-1].isdigit():
+            os.kill(pid, int(message[-1]))
+
+
+def read_request(connection: socket.socket) -> dict:
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = connection.recv(65536)
+        if not chunk:
+            raise EOFError("the client left before asking")
+        data += chunk
+    return json.loads(data)
+
+
+def serve(address: str, warm_root: str, sandboxed: bool, modules: list[str]) -> None:
+    """Import once, then fork a keeper per request."""
+    for name in (*KERNEL_MODULES, *modules):
+        if name.startswith(NOT_BEFORE_THE_SHELL):
+            continue
+        try:
+            importlib.import_module(name)
+        except Exception:  # a module of the lab's own folder, or one that fails: the kernel imports it itself
+            pass
+    if sys.path and sys.path[0] == "":
+        del sys.path[0]  # as ipykernel_launcher does; IPython puts the kernel's own folder back
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(address)
+    listener.listen(64)
+    print("ready", flush=True)
+    while True:
+        connection, _ = listener.accept()
+        while True:
+            try:
+                if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                    break
+            except ChildProcessError:
+                break
+        pid = os.fork()
+        if pid == 0:
+            listener.close()
+            code = 1
+            try:
+                code = keep(connection, read_request(connection), warm_root, sandboxed)
+            finally:
+                os._exit(code)
+        connection.close()
+
+
+def place_keeper(connection: socket.socket, groups: str, memory: int) -> None:
+    """Read the keeper's pid from its credentials; where memory groups work, move it into a new group of
+    ``memory`` bytes (named after this client, removed once it is gone)."""
+    size = socket.CMSG_SPACE(struct.calcsize("3i"))
+    _, ancillary, _, _ = connection.recvmsg(64, size)
+    pids = [struct.unpack("3i", data[:12])[0] for level, kind, data in ancillary
+            if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS]
+    if groups != "-" and pids:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import kernel_limits  # standard library only, beside this file
+        parent = pathlib.Path(groups)
+        kernel_limits.remove_finished_groups(parent)
+        group = kernel_limits.group_of(parent, os.getpid())
+        group.mkdir(exist_ok=True)
+        kernel_limits.set_group_limit(group, memory)
+        (group / "cgroup.procs").write_text(str(pids[0]))
+    connection.sendall(b"placed\n")
+
+
+def client(address: str, request: str, groups: str, memory: int) -> int:
+    """Stand in for the kernel's process: ask for a kernel, give it its memory group, pass signals on,
+    exit as it exits."""
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    connection.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+    connection.connect(address)
+    connection.sendall(request.encode() + b"\n")
+    place_keeper(connection, groups, memory)
+    for number in FORWARDED_SIGNALS:
+        signal.signal(number, lambda number, frame: connection.sendall(f"signal {int(number)}\n".encode()))
+    data = b""
+    while True:
+        try:
+            chunk = connection.recv(64)
+        except InterruptedError:
+            continue
+        if not chunk:
+            return 1
+        data += chunk
+        if data.endswith(b"\n"):
+            return int(data.split()[-1]) % 256
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "serve":
+        serve(sys.argv[2], sys.argv[3], sys.argv[4] == "1", sys.argv[5:])
+    else:
+        sys.exit(client(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])))
