@@ -23,6 +23,18 @@ PROBE_OPTIONS = re.compile(r"^\s*\[(?P<options>[^\]]*)\]")
 PROBE_TOLERANCES = {"atol": 1e-6, "rtol": 1e-4}
 
 
+def probe_tree(body: str) -> ast.Tuple | None:
+    """The parsed ``expression, "message"`` of a probe, or None where it is not one."""
+    try:
+        tree = ast.parse(body.strip(), mode="eval").body
+    except SyntaxError:
+        return None
+    if (isinstance(tree, ast.Tuple) and len(tree.elts) == 2 and isinstance(tree.elts[1], ast.Constant)
+            and isinstance(tree.elts[1].value, str) and tree.elts[1].value.strip()):
+        return tree
+    return None
+
+
 @dataclass
 class Instruction:
     """A `#!TAG NAME key=value ...` or `#!MSG text` line."""
@@ -237,7 +249,7 @@ class SourceParser:
                        "put it in a cell whose first line is #!TAG TEST id=... points=...")
             return
         tolerances, body = dict(PROBE_TOLERANCES), ins.text
-        options = PROBE_OPTIONS.match(body)
+        options = None if probe_tree(body) else PROBE_OPTIONS.match(body)  # `[x for x in xs], "..."` has none
         if options:
             body = body[options.end():]
             for pair in options["options"].split():
@@ -248,12 +260,8 @@ class SourceParser:
                     tolerances[key] = float(value)
                 except ValueError:
                     self.error(ins.line, f"bad probe option '{pair}'", "write [atol=1e-6 rtol=1e-4]")
-        try:
-            tree = ast.parse(body.strip(), mode="eval").body
-        except SyntaxError:
-            tree = None
-        if not (isinstance(tree, ast.Tuple) and len(tree.elts) == 2 and isinstance(tree.elts[1], ast.Constant)
-                and isinstance(tree.elts[1].value, str) and tree.elts[1].value.strip()):
+        tree = probe_tree(body)
+        if tree is None:
             self.error(ins.line, "a probe is an expression and a message",
                        'write #!PROBE gaussian_kl(mu, logvar), "ex 3.2: wrong KL for a wide Gaussian"')
             return

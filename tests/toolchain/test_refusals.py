@@ -3,6 +3,7 @@ import pytest
 
 from coursetool.build import build_files
 from coursetool.cli import main
+from coursetool.parse import parse_lab
 from coursetool.errors import BuildError
 
 from tests.toolchain.helpers import body_line, write_lab
