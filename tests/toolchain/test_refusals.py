@@ -105,3 +105,16 @@ def test_refused_build_writes_nothing_and_keeps_good_output(tmp_path, capsys):
     assert (out / "release" / "lab.ipynb").read_bytes() == good
     assert not (out / "release" / "broken.ipynb").exists()
     assert sorted(p.name for p in out.iterdir()) == ["autograder", "release", "solutions"]
+
+
+@pytest.mark.parametrize("probe, expression, atol", [
+    ('[x * 2 for x in range(3)], "ex 1.1: wrong"', "[x * 2 for x in range(3)]", 1e-6),
+    ('[atol=0.5] [x for x in range(3)], "ex 1.1: wrong"', "[x for x in range(3)]", 0.5),
+    ('[atol=0.05 rtol=0] f(2), "ex 1.1: wrong"', "f(2)", 0.05),
+])
+def test_a_probe_may_start_with_a_list_or_with_its_tolerances(tmp_path, probe, expression, atol):
+    path = write_lab(tmp_path, f"```python\n#!TAG TEST id=t points=1\nassert x\n#!PROBE {probe}\n```\n")
+    lab, errors = parse_lab(path)
+    assert errors == []
+    (found,) = [p for cell in lab.cells for p in cell.probes]
+    assert (found.expression, found.atol) == (expression, atol)
