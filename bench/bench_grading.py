@@ -3,6 +3,7 @@
     python bench/bench_grading.py                       # 8 submissions of the grading fixture lab
     python bench/bench_grading.py -n 6 --source source --lab lab1_autoencoders
     python bench/bench_grading.py --workers ""          # without the Dask scaling table
+    python bench/bench_grading.py --no-probes           # without the cost of probes
 
 N copies of the lab's solution are graded four ways on the same machine, in one run:
 plain execution (nbclient, one notebook after the other: the floor any grader pays),
@@ -18,6 +19,9 @@ Then the scaling table: the same N graded with ``--scheduler`` on a Dask cluster
 single-threaded workers started on this machine (``dask scheduler`` and ``dask worker``
 processes; their start-up is not timed, the client's is), in submissions per minute, with the
 estimate it implies for 10,000 submissions on 50 workers and the assumptions behind it.
+
+Last, what probes cost (``bench_probes.py``): a fixture lab graded with its hidden checks as
+probes judged by the grader, reference run included, and as hidden asserts in the kernel.
 """
 from __future__ import annotations
 
@@ -173,6 +177,8 @@ def main() -> None:
     parser.add_argument("--source", type=Path, default=REPO / "tests" / "grader" / "fixtures", help="lab sources to build")
     parser.add_argument("--lab", default="gradelab")
     parser.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)))
+    parser.add_argument("--no-probes", action="store_true",
+                        help="leave out what judging hidden checks outside the kernel costs (bench_probes.py)")
     parser.add_argument("--workers", default="1,2,4",
                         help="numbers of Dask workers for the scaling table, comma-separated ('' for none)")
     args = parser.parse_args()
@@ -213,6 +219,10 @@ def main() -> None:
     print(f"full marks in grades.csv: {sum(1 for line in grades[1:] if ',graded,' in line)}/{n} graded")
     if scaling:
         print_scaling(n, scaling, record, same)
+    if not args.no_probes:
+        from bench.bench_probes import probe_costs  # it builds on this module's helpers
+        print("\nprobes judged outside the kernel against hidden asserts inside it (bench_probes.py):")
+        print("\n".join(probe_costs(n, args.jobs)))
 
 
 if __name__ == "__main__":

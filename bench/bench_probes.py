@@ -66,24 +66,29 @@ def reference_seconds(root: Path) -> float:
     return time.perf_counter() - started
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("-n", type=int, default=8, help="submissions")
-    parser.add_argument("--jobs", type=int, default=2)
-    args = parser.parse_args()
+def probe_costs(n: int, jobs: int) -> list[str]:
+    """Grade ``n`` submissions both ways and time the reference run alone; the lines to print."""
     with tempfile.TemporaryDirectory(prefix="bench-probes-") as tmp:
         root = Path(tmp)
         in_kernel = root / "in-kernel-source"
         in_kernel.mkdir()
         (in_kernel / f"{LAB}.md").write_text(in_kernel_source((FIXTURES / f"{LAB}.md").read_text()))
-        before = graded_seconds(in_kernel, root / "in-kernel", args.n, args.jobs)
-        after = graded_seconds(FIXTURES, root / "probes", args.n, args.jobs)
+        before = graded_seconds(in_kernel, root / "in-kernel", n, jobs)
+        after = graded_seconds(FIXTURES, root / "probes", n, jobs)
         reference = reference_seconds(root / "probes")
-    print(f"{args.n} submissions of {LAB}, {args.jobs} at a time")
-    print(f"hidden asserts in the kernel   {before:7.1f} s  {before / args.n:6.2f} s per submission")
-    print(f"probes judged by the grader    {after:7.1f} s  {after / args.n:6.2f} s per submission (reference run included)")
-    print(f"the reference run alone        {reference:7.1f} s")
-    print(f"ratio probes / in-kernel       {after / before:7.2f}x")
+    return [f"{n} submissions of {LAB}, {jobs} at a time",
+            f"hidden asserts in the kernel   {before:7.1f} s  {before / n:6.2f} s per submission",
+            f"probes judged by the grader    {after:7.1f} s  {after / n:6.2f} s per submission (reference run included)",
+            f"the reference run alone        {reference:7.1f} s  {reference / n:6.2f} s per submission of this class",
+            f"ratio probes / in-kernel       {after / before:7.2f}x"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-n", type=int, default=8, help="submissions")
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    print("\n".join(probe_costs(args.n, args.jobs)))
 
 
 if __name__ == "__main__":
