@@ -195,9 +195,6 @@ class NotebookRun:
                 await self.guard_call(f"watch({index})")
                 await self.client.async_execute_cell(cell, index)
                 await self.guard_call("watch(None)")
-            if plan.protects:
-                self.protected |= set(plan.protects)
-                await self.guard_call(f"protect({list(plan.protects)!r})")
         except CellTimeoutError:
             out_of_budget = self.remaining() <= 1
             cells[index] = CellRun("timeout", "the notebook ran out of time" if out_of_budget
@@ -208,14 +205,21 @@ class NotebookRun:
             cells[index] = CellRun("died", "the kernel died (exit, crash or memory limit)")
             self.execution.stopped = f"not run: the kernel died in cell {index}"
             return
-        if index in cells:
-            return
+        if index not in cells:
+            cells[index] = self.ending(index, cell)
+        if plan.protects and cells[index].status == "ok":  # what a failed cell left is not the lab's
+            await self.protect(plan.protects)
+
+    def ending(self, index: int, cell: NotebookNode) -> CellRun:
         reply = self.client.replies.get(index, {"content": {"status": "ok"}})["content"]
-        has_error = any(output.output_type == "error" for output in cell.outputs)
-        if reply["status"] == "error" or has_error:
-            cells[index] = CellRun("error", f"{reply.get('ename', 'Error')}: {reply.get('evalue', '')}")
-        else:
-            cells[index] = CellRun("ok")
+        if reply["status"] == "error" or any(output.output_type == "error" for output in cell.outputs):
+            return CellRun("error", f"{reply.get('ename', 'Error')}: {reply.get('evalue', '')}")
+        return CellRun("ok")
+
+    async def protect(self, names: tuple[str, ...]) -> None:
+        """From now on, test code reads ``names`` as the lab's cell just defined them."""
+        self.protected |= set(names)
+        await self.guard_call(f"protect({list(names)!r})")
 
     async def run_test(self, index: int, cell: NotebookNode) -> None:
         """Run a test cell's code (never its probe block), then its probes, between the guard's enter and exit.
@@ -236,6 +240,9 @@ class NotebookRun:
             await self.client.async_execute_cell(cell, index)
         finally:
             cell.source = written
+        own = self.plans[index].protects
+        if own and self.ending(index, cell).status == "ok":
+            await self.protect(own)  # the probes read what this cell defined, not an earlier cell's namesake
         for record in records:
             await self.run_probe(record)
         await self.guard_call("exit()")
