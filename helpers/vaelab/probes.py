@@ -14,6 +14,7 @@ import base64
 import json
 import math
 import random
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -88,10 +89,16 @@ def seed_everything() -> None:
 
 
 def evaluate(thunk: Callable[[], Any]) -> str:
-    """The probe's value (or its error) as JSON text, with every generator seeded first."""
+    """The probe's value (or its error) as JSON text, with every generator seeded first.
+
+    Warnings are silenced: they are not the student's to see, and nbgrader takes a cell that
+    wrote to stderr for a failed one.
+    """
     seed_everything()
     try:
-        value = thunk()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            value = thunk()
     except Exception as error:  # noqa: BLE001 - a student's error is an answer too
         return json.dumps({"kind": "error", "type": type(error).__name__, "message": str(error)[:500]})
     return json.dumps(encode(value))

@@ -1,5 +1,6 @@
 """Probe values: encoded as plain data, read back without executing anything, compared by kind, dtype and shape."""
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -65,3 +66,14 @@ def test_evaluate_seeds_every_generator_and_reports_errors():
 
 def test_the_grader_and_the_kernel_agree_on_the_reference_file():
     assert course_probes.REFERENCE_FILE == REFERENCE_FILE
+
+
+
+def test_a_probe_raises_no_warning():
+    """nbgrader takes a test cell that wrote a warning to stderr for a failed one."""
+    weight = torch.ones(2, requires_grad=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        value = json.loads(evaluate(lambda: float((weight * 3).sum())))  # torch warns: a tensor with requires_grad
+    assert value == {"kind": "float", "value": "6.0"}
+    assert caught == []
