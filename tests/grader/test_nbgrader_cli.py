@@ -126,6 +126,10 @@ def test_plain_nbgrader_grades_lab1_with_the_course_settings(tmp_path: Path) -> 
     lab = "lab1_autoencoders"
     replace_outputs(tmp_path, build_files(REPO / "source"))
     autograder = tmp_path / "autograder"
+    first = tmp_path / "first-class"  # the course's grader runs once first: it writes the probes' reference values
+    corpus.write(corpus.solved(tmp_path, lab), first / "someone" / f"{lab}.ipynb")
+    assert grade(first, tmp_path, lab) == 0
+    assert (autograder / "source" / lab / "probes.json").exists()
     nbgrader(autograder, "generate_assignment", lab, "--force")
     for student, nb in (("solution", corpus.solved(tmp_path, lab)), ("blank", corpus.release(tmp_path, lab))):
         corpus.write(nb, autograder / "submitted" / student / lab / f"{lab}.ipynb")
