@@ -194,11 +194,12 @@ def main() -> None:
         paths = write_submissions(course, args.lab, args.n, submissions)
         (tmp_path / "work").mkdir()
         plain = plain_execution(paths, env, tmp_path / "work")
-        nbgrader = nbgrader_autograde(course, args.lab, submissions, env, tmp_path / "nbgrader")
         cold_course = tmp_path / "course-cold"
         shutil.copytree(course, cold_course)
         ours = coursetool_grade(course, args.lab, submissions, env, "--jobs", str(args.jobs))
         cold = coursetool_grade(cold_course, args.lab, submissions, env, "--jobs", str(args.jobs), "--cold")
+        # after a course grader's run, as the docs say: nbgrader's hidden checks read its probes.json
+        nbgrader = nbgrader_autograde(course, args.lab, submissions, env, tmp_path / "nbgrader")
         grades = (course / "autograder" / "results" / args.lab / "grades.csv").read_text().splitlines()
         same_cold = grades_csv(cold_course, args.lab) == grades_csv(course, args.lab)
         record = recording_seconds(course, args.lab)
