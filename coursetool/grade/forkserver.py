@@ -34,7 +34,7 @@ CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET = 0x00020000, 0x08000000, 
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
 PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 1, 24, 38, 47, 4
 CAPABILITY_VERSION_3 = 0x20080522
-KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "IPython")
+KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "IPython", "vaelab.probes")  # the guard's probes too
 NOT_BEFORE_THE_SHELL = ("matplotlib_inline",)  # hooks into the shell when first imported: the kernel imports it
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 
