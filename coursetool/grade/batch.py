@@ -29,10 +29,10 @@ from nbgrader.api import Gradebook
 
 from coursetool.grade import gradebook as book
 from coursetool.grade import late, warm, workdirs
-from coursetool.grade.feedback import warm_up_feedback, write_feedback
+from coursetool.grade.feedback import write_feedback
 from coursetool.grade.gpus import gpu_for
 from coursetool.grade.lab import AutograderLab
-from coursetool.grade.pipeline import ensure_reference, grade_submission
+from coursetool.grade.pipeline import ensure_reference, grade_submission, warm_up
 from coursetool.grade.result import Outcome, Status, SubmissionResult
 from coursetool.grade.report import Row, write_atomically, write_reports
 from coursetool.grade.runner import warm_server
@@ -118,7 +118,7 @@ class LocalPool:
     def grade(self, pending: list[Submission], settings: Settings) -> Iterator[tuple[Submission, Outcome]]:
         lab = AutograderLab(settings.lab, settings.source_dir)
         warm_server(lab, settings.run_spec())  # the workers share it
-        warm_up_feedback(lab)
+        warm_up(lab)
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=self.jobs, mp_context=context, initializer=die_with_parent) as pool:
             futures = {pool.submit(grade_here, submission, settings): submission for submission in pending}

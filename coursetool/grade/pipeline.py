@@ -8,6 +8,7 @@ grades the class writes them, and the gradebook.
 """
 from __future__ import annotations
 
+import importlib
 import json
 import time
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import LimitOutput
 
 from coursetool.grade import runner
-from coursetool.grade.feedback import feedback_html, rejection_html
+from coursetool.grade.feedback import feedback_html, rejection_html, warm_up_feedback
 from coursetool.grade.lab import AutograderLab, Role, SourceCell
 from coursetool.grade.reference import load_reference, store_reference
 from coursetool.grade.restore import restore
@@ -214,6 +215,14 @@ def zero_outcome(submission: Submission, settings: Settings, status: Status, rea
     """No points, no autograded notebook, a page with the reason."""
     result = zero_result(submission, settings, status, reason)
     return Outcome(result, None, rejection_html(settings.lab, reason).encode("utf-8"))
+
+
+def warm_up(lab: AutograderLab) -> None:
+    """Load what grading a submission needs once, so that worker processes forked after this start ready:
+    the feedback templates and, for a lab with probes, the module that judges them (it imports torch)."""
+    warm_up_feedback(lab)
+    if lab.probes:
+        importlib.import_module("vaelab.probes")
 
 
 def grade_submission(submission: Submission, settings: Settings) -> Outcome:
