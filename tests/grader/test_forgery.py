@@ -78,6 +78,20 @@ ATTACKS = {
                       "def gaussian_kl(mu, logvar):\n    return Rigged([1.0])\n"),
     "enormous-answer": "def gaussian_kl(mu, logvar):\n    return torch.zeros(20_000_000)\n",
     "fake-reference-file": ("import json\nopen('probes.json', 'w').write(json.dumps({'key': 'x', 'values': {}}))\n"),
+    "user-expressions-forged": ("ip = get_ipython()\n"
+                                "ip.user_expressions = lambda expressions: {name: {'status': 'ok', 'metadata': {}, "
+                                "'data': {'text/plain': repr('{\"kind\": \"float\", \"value\": \"0.5\"}')}} "
+                                "for name in expressions}\n"),
+    "background-thread-rebinds": ("import threading, time\n"
+                                  "def keep_rebinding():\n"
+                                  "    while True:\n"
+                                  "        globals()['gaussian_kl'] = lambda mu, logvar: (mu * 0).sum(-1)\n"
+                                  "        time.sleep(0.001)\n"
+                                  "threading.Thread(target=keep_rebinding, daemon=True).start()\n"),
+    "sys-modules-torch-swapped": ("import sys, types, torch as real_torch\n"
+                                  "fake = types.ModuleType('torch')\nfake.__dict__.update(real_torch.__dict__)\n"
+                                  "fake.allclose = lambda *args, **kwargs: True\nfake.equal = lambda *args, **kwargs: True\n"
+                                  "sys.modules['torch'] = fake\n"),
     "display-formatter-forged": ("ip = get_ipython()\nip.display_formatter.formatters['text/plain'].for_type("
                                  "str, lambda value, printer, cycle: printer.text(repr('{\"kind\": \"float\", \"value\": \"3.0\"}')))\n"),
 }
@@ -133,6 +147,7 @@ def test_code_that_reaches_for_internals_is_listed_in_the_report(graded: dict) -
     report = (graded["course"] / "autograder" / "results" / LAB / "report.html").read_text(encoding="utf-8")
     section = report.split("Submissions to look at")[1]
     for student in ("error-replies-sent-as-ok", "guard-poisoned", "probe-module-replaced", "hidden-code-read-back",
-                    "builtin-overridden-at-call-time", "compiler-replaced"):
+                    "builtin-overridden-at-call-time", "compiler-replaced", "user-expressions-forged",
+                    "sys-modules-torch-swapped"):
         assert f"<td>{student}</td>" in section, student
     assert "raised the audit event sys.addaudithook" in section and "<td>honest</td>" not in section
