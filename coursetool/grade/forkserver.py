@@ -217,9 +217,12 @@ def place_keeper(connection: socket.socket, groups: str, memory: int) -> None:
         parent = pathlib.Path(groups)
         kernel_limits.remove_finished_groups(parent)
         group = kernel_limits.group_of(parent, os.getpid())
-        group.mkdir(exist_ok=True)
-        kernel_limits.set_group_limit(group, memory)
-        (group / "cgroup.procs").write_text(str(pids[0]))
+        try:
+            group.mkdir(exist_ok=True)
+            kernel_limits.set_group_limit(group, memory)
+            (group / "cgroup.procs").write_text(str(pids[0]))
+        except OSError:
+            pass  # no group: the kernel's RLIMIT_DATA still holds, as where no group can be made
     connection.sendall(b"placed\n")
 
 
