@@ -122,12 +122,7 @@ def enter_memory_group(connection: socket.socket) -> None:
     memory group, so that what the kernel allocates counts there and not in the server's."""
     credentials = struct.pack("3i", os.getpid(), os.getuid(), os.getgid())
     connection.sendmsg([b"keeper\n"], [(socket.SOL_SOCKET, socket.SCM_CREDENTIALS, credentials)])
-    reply = b""
-    while not reply.endswith(b"\n"):
-        chunk = connection.recv(64)
-        if not chunk:
-            raise EOFError("the client left")
-        reply += chunk
+    read_line(connection)  # placed
 
 
 def keep(connection: socket.socket, request: dict, warm_root: str, sandboxed: bool) -> int:
@@ -160,14 +155,15 @@ def keep(connection: socket.socket, request: dict, warm_root: str, sandboxed: bo
             os.kill(pid, int(message[-1]))
 
 
-def read_request(connection: socket.socket) -> dict:
+def read_line(connection: socket.socket) -> bytes:
+    """One newline-ended message from the other side; EOFError if it leaves first."""
     data = b""
     while not data.endswith(b"\n"):
         chunk = connection.recv(65536)
         if not chunk:
-            raise EOFError("the client left before asking")
+            raise EOFError("the other side left")
         data += chunk
-    return json.loads(data)
+    return data
 
 
 def serve(address: str, warm_root: str, sandboxed: bool, modules: list[str]) -> None:
@@ -198,7 +194,7 @@ def serve(address: str, warm_root: str, sandboxed: bool, modules: list[str]) -> 
             listener.close()
             code = 1
             try:
-                code = keep(connection, read_request(connection), warm_root, sandboxed)
+                code = keep(connection, json.loads(read_line(connection)), warm_root, sandboxed)
             finally:
                 os._exit(code)
         connection.close()
@@ -237,17 +233,10 @@ def client(address: str, request: str, groups: str, memory: int) -> int:
     place_keeper(connection, groups, memory)
     for number in FORWARDED_SIGNALS:
         signal.signal(number, lambda number, frame: connection.sendall(f"signal {int(number)}\n".encode()))
-    data = b""
-    while True:
-        try:
-            chunk = connection.recv(64)
-        except InterruptedError:
-            continue
-        if not chunk:
-            return 1
-        data += chunk
-        if data.endswith(b"\n"):
-            return int(data.split()[-1]) % 256
+    try:
+        return int(read_line(connection).split()[-1]) % 256  # "exit N"
+    except EOFError:
+        return 1
 
 
 if __name__ == "__main__":
