@@ -19,6 +19,9 @@ c.Execute.timeout = 600
 # An error shows as its exception and message: a traceback would quote the failing test line,
 # hidden or not.
 c.Execute.extra_arguments = ["--InteractiveShell.xmode=Minimal"]
+# The probes' reference values stay in source/: never copied into a release, an autograded
+# folder or feedback (the hidden checks read them there).
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "probes.json"]
 # Feedback shows each test cell without its hidden tests.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",

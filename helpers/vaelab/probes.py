@@ -201,13 +201,22 @@ def judge(expected_json: str, got_json: str, atol: float, rtol: float) -> str | 
     return compare(decode(json.loads(expected_json)), got, atol, rtol)
 
 
+def reference_path(folder: Path) -> Path:
+    """``probes.json`` beside the notebook, else in the lab's folder of the nbgrader course's ``source/``
+    (autograde runs in ``<course>/autograded/<student>/<lab>``; the course keeps the file out of that folder)."""
+    beside = folder / REFERENCE_FILE
+    if beside.exists() or len(folder.parents) < 3:
+        return beside
+    return folder.parents[2] / "source" / folder.name / REFERENCE_FILE
+
+
 def check_probe(probe_id: str, thunk: Callable[[], Any], message: str, atol: float, rtol: float) -> None:
     """In a kernel: evaluate a probe and compare it with ``probes.json``; AssertionError(message) if it differs.
 
     Used when nbgrader's own autograde runs the tests; the course's grader evaluates probes
     itself and compares them outside the student's process.
     """
-    path = Path(REFERENCE_FILE)
+    path = reference_path(Path.cwd())
     if not path.exists():
         raise RuntimeError(f"{REFERENCE_FILE} is missing: run `python -m coursetool grade` (or the course check) "
                            "once so that the reference solution's values are computed")

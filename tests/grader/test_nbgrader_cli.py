@@ -148,6 +148,9 @@ def test_plain_nbgrader_grades_lab1_with_the_course_settings(tmp_path: Path) -> 
     assert not any(output.output_type == "error" for output in outputs), "no cell fails or times out"
     assert not any("application/vnd.jupyter.widget-view+json" in output.get("data", {}) for output in outputs)
 
+    # the reference values stay in source/: not in nbgrader's release, autograded or feedback folders
+    assert list(autograder.rglob("probes.json")) == [autograder / "source" / lab / "probes.json"]
+
     hidden = hidden_only_lines(autograder, tmp_path / "release" / f"{lab}.ipynb", lab)
     assert hidden
     for student in ("solution", "blank"):
