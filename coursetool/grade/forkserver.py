@@ -110,7 +110,7 @@ def start_kernel(request: dict, warm_root: str, sandboxed: bool) -> None:
     os.chdir(request["cwd"])
     numpy = sys.modules.get("numpy")
     if numpy is not None:
-        numpy.random.seed()  # a fresh global stream, as a new process would have
+        numpy.random.seed()  # a fresh global stream, as a new process has (random reseeds itself after fork)
     from ipykernel.kernelapp import IPKernelApp
     app = IPKernelApp.instance()
     app.initialize(["-f", request["connection_file"], "--IPKernelApp.parent_handle=0"])

@@ -20,7 +20,8 @@ pytestmark = pytest.mark.slow  # starts kernels
 LAB = "gradelab"
 
 LOOK_AROUND = """
-import json, os, sys
+import json, os, random, sys
+import numpy
 mine = os.path.dirname(os.getcwd())
 shared = os.path.dirname(mine)
 with open("/dev/shm/left-by-" + os.path.basename(mine), "w") as note:
@@ -36,6 +37,7 @@ print("SEEN", json.dumps({
     "capabilities": status["CapEff"].strip(), "no_new_privs": status["NoNewPrivs"].strip(),
     "folders": sorted(os.listdir(shared)), "mine": os.path.basename(mine), "shm": sorted(os.listdir("/dev/shm")),
     "planted": planted, "torch_already_imported": "torch" in sys.modules,
+    "random": [random.random(), float(numpy.random.random())],
 }))
 """
 
@@ -63,13 +65,16 @@ def test_each_warm_kernel_sees_only_its_own_folder_and_holds_no_privilege(course
         corpus.write(corpus.with_prefix(course, LAB, "solution-1", LOOK_AROUND), submissions / student / f"{LAB}.ipynb")
     assert grade(submissions, course, LAB, "--jobs", "2") == 0
     assert set(totals(course).values()) == {"4"}
+    draws = set()
     for student in students:
         view = seen(course, student)
+        draws.update(view["random"])  # unseeded streams differ from kernel to kernel, as in new processes
         assert view["pid"] == 1 and view["processes"] == ["1"], view  # its own pid namespace
         assert int(view["capabilities"], 16) == 0 and view["no_new_privs"] == "1", view
         assert view["folders"] == [view["mine"]], view  # no other kernel's folder, no server socket
         assert view["shm"] == [f"left-by-{view['mine']}"], view  # nothing left by the kernel before it
         assert not view["planted"], view
+    assert len(draws) == 2 * len(students), draws
 
 
 def test_warm_and_cold_kernels_grade_alike(course: Path, tmp_path: Path) -> None:
