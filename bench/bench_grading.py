@@ -5,15 +5,16 @@
     python bench/bench_grading.py --workers ""          # without the Dask scaling table
     python bench/bench_grading.py --no-probes           # without the cost of probes
 
-N copies of the lab's solution are graded four ways on the same machine, in one run:
-plain execution (nbclient, one notebook after the other: the floor any grader pays),
-``nbgrader autograde`` (serial), and ``python -m coursetool grade`` (parallel, sandboxed),
-with warm kernels (forked from a server that has imported the lab's modules) and with
-``--cold`` (a new process per kernel).
+N copies of the lab's solution are graded four ways on the same machine, in one run: plain
+execution (nbclient, one notebook after the other, then as many at once as the grader runs:
+the floor any grader pays), ``nbgrader autograde`` (serial), and ``python -m coursetool grade``
+(parallel, sandboxed), with warm kernels (forked from a server that has imported the lab's
+modules) and with ``--cold`` (a new process per kernel).
 Prints wall times, the speed-up over nbgrader, and the cost per submission against plain
-execution (core-seconds: wall time times parallel jobs, divided by N). Every kernel, in all
-runs, computes on one thread (as ``coursetool grade`` gives each of its parallel kernels),
-so that all compare the same work per core.
+execution: serial (core-seconds: wall time times parallel jobs, divided by N), and run as
+many at once as the grader does (wall time against wall time: the same cores, equally
+shared). Every kernel, in all runs, computes on one thread (as ``coursetool grade`` gives
+each of its parallel kernels), so that all compare the same work per core.
 
 Then the scaling table: the same N graded with ``--scheduler`` on a Dask cluster of 1, 2 and 4
 single-threaded workers started on this machine (``dask scheduler`` and ``dask worker``
@@ -33,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -80,14 +82,19 @@ def timed(action) -> float:
     return time.perf_counter() - started
 
 
-def plain_execution(paths: list[Path], env: dict[str, str], workdir: Path) -> float:
-    """Execute every notebook once, one after the other, the way nbconvert --execute does."""
+def execute_plainly(path: Path, workdir: Path) -> None:
+    """Execute one notebook the way nbconvert --execute does."""
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(workdir)}}).execute()
+
+
+def plain_execution(paths: list[Path], env: dict[str, str], workdir: Path, jobs: int = 1) -> float:
+    """Execute every notebook once, ``jobs`` at a time (1: one after the other)."""
     os.environ.update({k: v for k, v in env.items() if k.startswith(("VAELAB_", "OMP_", "MKL_", "OPENBLAS_", "MPL"))})
 
     def run() -> None:
-        for path in paths:
-            nb = nbformat.read(path, as_version=4)
-            NotebookClient(nb, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(workdir)}}).execute()
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            list(pool.map(execute_plainly, paths, [workdir] * len(paths)))
     return timed(run)
 
 
@@ -194,6 +201,7 @@ def main() -> None:
         paths = write_submissions(course, args.lab, args.n, submissions)
         (tmp_path / "work").mkdir()
         plain = plain_execution(paths, env, tmp_path / "work")
+        plain_parallel = plain_execution(paths, env, tmp_path / "work", args.jobs)
         cold_course = tmp_path / "course-cold"
         shutil.copytree(course, cold_course)
         ours = coursetool_grade(course, args.lab, submissions, env, "--jobs", str(args.jobs))
@@ -209,6 +217,7 @@ def main() -> None:
     n = args.n
     print(f"{n} submissions of {args.lab}, {args.jobs} parallel jobs on {os.cpu_count()} cores")
     print(f"plain execution (serial)   {plain:7.1f} s  {plain / n:6.2f} s per notebook")
+    print(f"plain execution ({args.jobs} at once) {plain_parallel:7.1f} s  {plain_parallel / n:6.2f} s per notebook (wall)")
     print(f"nbgrader autograde         {nbgrader:7.1f} s  {nbgrader / n:6.2f} s per submission")
     print(f"coursetool grade           {ours:7.1f} s  {ours / n:6.2f} s per submission (wall, warm kernels)")
     print(f"coursetool grade --cold    {cold:7.1f} s  {cold / n:6.2f} s per submission (wall, a new process per kernel)"
@@ -216,7 +225,8 @@ def main() -> None:
     print(f"speed-up over nbgrader     {nbgrader / ours:7.2f}x (cold: {nbgrader / cold:.2f}x)")
     print(f"warm against cold          {cold / ours:7.2f}x")
     print(f"cost per submission vs plain execution (core-seconds): {ours * args.jobs / plain:.2f}x "
-          f"(cold: {cold * args.jobs / plain:.2f}x)")
+          f"(cold: {cold * args.jobs / plain:.2f}x) against serial; {ours / plain_parallel:.2f}x "
+          f"(cold: {cold / plain_parallel:.2f}x) against {args.jobs} at once, on the same cores")
     print(f"full marks in grades.csv: {sum(1 for line in grades[1:] if ',graded,' in line)}/{n} graded")
     if scaling:
         print_scaling(n, scaling, record, same)

@@ -32,7 +32,7 @@ from coursetool.grade import late, warm, workdirs
 from coursetool.grade.feedback import write_feedback
 from coursetool.grade.gpus import gpu_for
 from coursetool.grade.lab import AutograderLab
-from coursetool.grade.pipeline import ensure_reference, grade_submission, warm_up
+from coursetool.grade.pipeline import ensure_reference, grade_submission, reference_values, warm_up
 from coursetool.grade.result import Outcome, Status, SubmissionResult
 from coursetool.grade.report import Row, write_atomically, write_reports
 from coursetool.grade.runner import warm_server
@@ -96,6 +96,14 @@ class Grader(Protocol):
         """How the grading is spread, for the progress line."""
         ...
 
+    def get_ready(self, settings: Settings) -> None:
+        """Start what grading needs, so that it is ready by the first submission."""
+        ...
+
+    def reference(self, settings: Settings, lab: AutograderLab) -> dict[str, str]:
+        """The lab's probe values from its own notebook, run where the submissions run (``reference_values``)."""
+        ...
+
     def grade(self, pending: list[Submission], settings: Settings) -> Iterator[tuple[Submission, Outcome]]:
         ...
 
@@ -106,6 +114,12 @@ def grade_here(submission: Submission, settings: Settings) -> Outcome:
         return grade_submission(submission, assigned)
 
 
+def reference_here(settings: Settings, lab: AutograderLab) -> dict[str, str]:
+    """The lab's reference values, run in this process as a submission is: on a GPU of its own in full mode."""
+    with gpu_for(settings) as assigned:
+        return reference_values(assigned, lab)
+
+
 @dataclass(frozen=True)
 class LocalPool:
     """Worker processes on this machine, ``jobs`` at a time."""
@@ -114,6 +128,13 @@ class LocalPool:
 
     def where(self) -> str:
         return f"{self.jobs} at a time"
+
+    def get_ready(self, settings: Settings) -> None:
+        """Start the fork server: it imports the lab's modules while the gradebook is prepared."""
+        warm_server(AutograderLab(settings.lab, settings.source_dir), settings.run_spec(), wait=False)
+
+    def reference(self, settings: Settings, lab: AutograderLab) -> dict[str, str]:
+        return reference_here(settings, lab)
 
     def grade(self, pending: list[Submission], settings: Settings) -> Iterator[tuple[Submission, Outcome]]:
         lab = AutograderLab(settings.lab, settings.source_dir)
@@ -234,13 +255,13 @@ def grade_class(submissions_path: Path, settings: Settings, regrade: bool = Fals
         submissions = discover(submissions_path, settings.lab, staging)
         pending = [s for s in submissions if states.load(s) is None]
         if pending:
-            warm_server(lab, settings.run_spec(), wait=False)  # it imports while the gradebook is prepared
+            grader.get_ready(settings)
         print(f"{settings.lab}: {len(submissions)} submission(s), {len(pending)} to grade, "
               f"{grader.where()}", flush=True)
         announce_ids(submissions)
         book.prepare_lab(settings.gradebook_url, course, lab)
         if pending and lab.probes:
-            print(f"reference solution: {len(ensure_reference(settings, lab))} probe value(s)", flush=True)
+            print(f"reference solution: {len(ensure_reference(settings, lab, grader.reference))} probe value(s)", flush=True)
         penalty_method = late_penalty or late.configured_method(settings.autograder)
         announce_lateness(book.due_date(settings.gradebook_url, course, lab.name, due), penalty_method)
         if pending:

@@ -22,14 +22,15 @@ import socket
 import tempfile
 import threading
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from coursetool.grade import workdirs
-from coursetool.grade.batch import grade_here
-from coursetool.grade.pipeline import zero_outcome
+from coursetool.grade.batch import grade_here, reference_here
+from coursetool.grade.lab import AutograderLab
+from coursetool.grade.pipeline import ReferenceSolutionError, zero_outcome
 from coursetool.grade.result import Outcome, Status
 from coursetool.grade.sandbox import bwrap_works
 from coursetool.grade.settings import Settings
@@ -121,17 +122,30 @@ def check_sandbox(settings: Settings) -> None:
                            "allow unprivileged user namespaces there (see docs/grading.md), or grade with --no-sandbox")
 
 
-def grade_task(bundle: LabBundle, task: Task, settings: Settings) -> Outcome:
-    """Run on a worker: grade one submission against the worker's copy of the lab; write nothing of the course."""
+@contextmanager
+def on_this_worker(bundle: LabBundle, settings: Settings) -> Iterator[tuple[Settings, Path]]:
+    """The settings with the worker's copy of the lab, and a staging folder of the task's own."""
     check_sandbox(settings)
     autograder = _labs.folder(bundle)
     with workdirs.marked_folder("coursetool-task-") as staging:
+        yield replace(settings, autograder=autograder, submissions=staging), staging
+
+
+def grade_task(bundle: LabBundle, task: Task, settings: Settings) -> Outcome:
+    """Run on a worker: grade one submission against the worker's copy of the lab; write nothing of the course."""
+    with on_this_worker(bundle, settings) as (here, staging):
         submission = task.submission
         if task.content is not None:
             notebook = staging / "submitted.ipynb"
             notebook.write_bytes(task.content)
             submission = replace(submission, notebook=notebook)
-        return grade_here(submission, replace(settings, autograder=autograder, submissions=staging))
+        return grade_here(submission, here)
+
+
+def reference_task(bundle: LabBundle, settings: Settings) -> dict[str, str]:
+    """Run on a worker: the lab's reference values, from its own notebook run as a submission is."""
+    with on_this_worker(bundle, settings) as (here, _):
+        return reference_here(here, AutograderLab(here.lab, here.source_dir))
 
 
 def hand_out(bundle: LabBundle) -> LabBundle:
@@ -156,15 +170,39 @@ class DaskCluster:
     def where(self) -> str:
         return f"on the Dask cluster at {self.address}"
 
-    def grade(self, pending: list[Submission], settings: Settings) -> Iterator[tuple[Submission, Outcome]]:
+    def connect(self) -> Any:
+        """A client of the scheduler whose workers can all grade."""
         from distributed import Client
 
         try:
             client = Client(self.address, timeout=self.connect_seconds)
         except (OSError, TimeoutError) as error:
             raise ClusterError(f"no Dask scheduler answers at {self.address}: {error}") from None
-        with client:
+        try:
             check_workers(client)
+        except BaseException:
+            client.close()
+            raise
+        return client
+
+    def get_ready(self, settings: Settings) -> None:
+        """Nothing to start here: the workers run every kernel."""
+
+    def reference(self, settings: Settings, lab: AutograderLab) -> dict[str, str]:
+        """Run the lab's own notebook on a worker, where the submissions will run (with a GPU in full mode)."""
+        from distributed import KilledWorker
+
+        bundle = LabBundle.read(settings)
+        with self.connect() as client:
+            future = client.submit(reference_task, bundle, settings,
+                                   key=f"coursetool-reference-{bundle.digest[:24]}-{settings.grading_key()[:24]}")
+            try:
+                return future.result()
+            except KilledWorker:
+                raise ReferenceSolutionError(f"every worker that ran the reference solution of {lab.name} died") from None
+
+    def grade(self, pending: list[Submission], settings: Settings) -> Iterator[tuple[Submission, Outcome]]:
+        with self.connect() as client:
             yield from self.grade_with(client, pending, settings)
 
     def grade_with(self, client: Any, pending: list[Submission],

@@ -10,6 +10,7 @@ from coursetool.grade import kernel_limits
 from coursetool.grade.batch import grade_class, usable_cores, warn
 from coursetool.grade.cluster import ClusterError, DaskCluster
 from coursetool.grade.late import METHODS, PenaltySettingError, parse_due
+from coursetool.grade.pipeline import ReferenceSolutionError
 from coursetool.grade.sandbox import bwrap_works
 from coursetool.grade.settings import Limits, Settings, default_data_root
 from coursetool.grade.submissions import SubmissionsError
@@ -88,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         summary = grade_class(args.submissions.resolve(), settings, regrade=args.regrade,
                               feedback_from_gradebook=args.refresh_feedback, due=args.due, late_penalty=args.late_penalty,
                               grader=DaskCluster(args.scheduler) if args.scheduler else None)
-    except (SubmissionsError, PenaltySettingError, ClusterError) as error:
+    except (SubmissionsError, PenaltySettingError, ClusterError, ReferenceSolutionError) as error:
         print(error, file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -158,22 +159,26 @@ def grade_notebook(nb: NotebookNode, lab: AutograderLab, spec: RunSpec, referenc
     return Graded(notebook, restoration.origins, execution, scores, answered, notes, reference, flags)
 
 
-class ReferenceError(RuntimeError):
+class ReferenceSolutionError(RuntimeError):
     """The reference solution does not give a usable value for every probe."""
 
 
-def ensure_reference(settings: Settings, lab: AutograderLab) -> dict[str, str]:
-    """The lab's reference values: stored ones, or its own notebook run once now and stored."""
+def reference_values(settings: Settings, lab: AutograderLab) -> dict[str, str]:
+    """The lab's own notebook run once, every probe evaluated twice: its values, or ReferenceSolutionError."""
+    graded = grade_notebook(lab.notebook, lab, settings.run_spec())
+    problems = ([graded.execution.stopped] if graded.execution.stopped else []) + reference_problems(lab, graded.execution)
+    if problems:
+        raise ReferenceSolutionError(f"the reference solution of {lab.name} cannot grade: " + "; ".join(problems))
+    return graded.reference
+
+
+def ensure_reference(settings: Settings, lab: AutograderLab,
+                     compute: Callable[[Settings, AutograderLab], dict[str, str]] = reference_values) -> dict[str, str]:
+    """The lab's reference values: stored ones, or ``compute``'s, stored now."""
     stored = load_reference(settings)
     if stored is not None:
         return stored
-    values: dict[str, str] = {}
-    if lab.probes:
-        graded = grade_notebook(lab.notebook, lab, settings.run_spec())
-        problems = ([graded.execution.stopped] if graded.execution.stopped else []) + reference_problems(lab, graded.execution)
-        if problems:
-            raise ReferenceError("; ".join(problems))
-        values = graded.reference
+    values = compute(settings, lab) if lab.probes else {}
     store_reference(settings, values)
     return values
 

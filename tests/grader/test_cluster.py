@@ -18,7 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from coursetool.grade import runner
 from coursetool.grade.sandbox import bwrap_works
+from coursetool.probes import REFERENCE_FILE
 from tests.grader import corpus
 from tests.grader.conftest import grade
 from tests.grader.dask_processes import REPO, LocalDask, wait_until
@@ -129,3 +131,23 @@ def test_a_killed_worker_loses_no_grade_and_duplicates_none(classroom: dict, das
     assert len(students) == len(set(students)) == STUDENTS
     assert gradebook_rows(course) == (STUDENTS, STUDENTS)
     assert (results(course) / "grades.csv").read_bytes() == (results(classroom["local"]) / "grades.csv").read_bytes()
+
+
+def test_probes_are_judged_against_a_reference_run_on_a_worker(dask_cluster: LocalDask, built_course: Path,
+                                                               tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lab = "probelab"
+    course = copy_course(built_course, tmp_path / "course")
+    submissions = tmp_path / "submissions"
+    corpus.write(corpus.solved(course, lab), submissions / "right" / f"{lab}.ipynb")
+    # keeps every shape the visible asserts check: only the probes find it wrong
+    corpus.write(corpus.solved(course, lab, **{"solution-1": "def scale(t):\n    return 3 * t"}),
+                 submissions / "triples" / f"{lab}.ipynb")
+
+    def no_kernel_on_the_client(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the client ran a notebook: on a cluster every kernel runs on a worker")
+
+    monkeypatch.setattr(runner, "execute", no_kernel_on_the_client)
+    assert grade(submissions, course, lab, "--scheduler", dask_cluster.address, *OPTIONS) == 0
+    rows = (course / "autograder" / "results" / lab / "grades.csv").read_text().splitlines()
+    assert [row.split(",")[:3] for row in rows[1:]] == [["right", "1", "1"], ["triples", "0", "0"]], rows
+    assert (course / "autograder" / "source" / lab / REFERENCE_FILE).is_file()  # stored by the client
