@@ -33,6 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--notebook-timeout", type=float, default=defaults.notebook_timeout, help="seconds per notebook")
     parser.add_argument("--memory", type=int, default=defaults.memory_mb, help="memory limit per kernel, MiB")
     parser.add_argument("--output-limit", type=int, default=defaults.output_chars, help="output characters kept per cell")
+    parser.add_argument("--processes", type=int, default=defaults.processes,
+                        help="processes and threads per kernel, together (where a pids cgroup can be made)")
     parser.add_argument("--full", action="store_true", help="run the labs in full mode (default: VAELAB_QUICK=1)")
     parser.add_argument("--data", type=Path, default=None,
                         help="data root the kernels read (default: $VAELAB_DATA, else ~/.cache/vaelab/data)")
@@ -60,11 +62,13 @@ def settings_from(args: argparse.Namespace) -> Settings:
     if not sandbox:
         warn("kernels run WITHOUT the bwrap sandbox (" + ("--no-sandbox" if args.no_sandbox else "bwrap missing or not permitted")
              + "): they can read files and use the network; time, memory and CPU limits still apply")
-    if not on_cluster and kernel_limits.cgroup_parent() is None:
-        warn("the memory limit is " + kernel_limits.describe(None))
+    if not on_cluster:
+        for missing in kernel_limits.describe(kernel_limits.group_parents()):
+            warn(missing)
     return Settings(
         lab=args.lab, autograder=args.autograder.resolve(),
-        limits=Limits(args.cell_timeout, args.notebook_timeout, args.memory, args.output_limit),
+        limits=Limits(args.cell_timeout, args.notebook_timeout, args.memory, args.output_limit,
+                      processes=args.processes),
         jobs=jobs, threads_per_kernel=1 if on_cluster else max(1, usable_cores() // jobs), quick=not args.full,
         data_root=args.data.resolve() if args.data else default_data_root(), sandbox=sandbox, hidden_paths=tuple(p.resolve() for p in args.hide),
         submissions=args.submissions.resolve(), warm=not args.cold)

@@ -10,9 +10,9 @@ Standard library only at module level: the same file is the server and the clien
   every capability, applies its limits and starts IPython's kernel. The keeper reports the
   kernel's exit, passes signals on, and kills the kernel (and with it its namespace) when the
   client goes away. Kernels of one server run side by side, each in its own namespaces.
-* the client (``python -I -S forkserver.py SOCKET REQUEST CGROUP_PARENT MEMORY``) is what the
+* the client (``python -I -S forkserver.py SOCKET REQUEST GROUPS MEMORY PROCESSES``) is what the
   kernel manager starts in place of a kernel, outside the sandbox: it asks the server for a
-  kernel, moves the keeper into a memory group of its own (where the grader can make one)
+  kernel, moves the keeper into groups of its own (``kernel_limits``, where the grader can make them)
   before the kernel is forked, passes signals on, dies with the grader and exits with the
   kernel's status.
 """
@@ -22,7 +22,6 @@ import ctypes
 import importlib
 import json
 import os
-import pathlib
 import resource
 import select
 import signal
@@ -200,9 +199,9 @@ def serve(address: str, warm_root: str, sandboxed: bool, modules: list[str]) -> 
         connection.close()
 
 
-def place_keeper(connection: socket.socket, groups: str, memory: int) -> None:
-    """Read the keeper's pid from its credentials; where memory groups work, move it into a new group of
-    ``memory`` bytes (named after this client, removed once it is gone)."""
+def place_keeper(connection: socket.socket, groups: str, memory: int, processes: int) -> None:
+    """Read the keeper's pid from its credentials; where cgroups work, move it into new groups with the kernel's
+    limits (named after this client, removed once it is gone)."""
     size = socket.CMSG_SPACE(struct.calcsize("3i"))
     _, ancillary, _, _ = connection.recvmsg(64, size)
     pids = [struct.unpack("3i", data[:12])[0] for level, kind, data in ancillary
@@ -210,27 +209,22 @@ def place_keeper(connection: socket.socket, groups: str, memory: int) -> None:
     if groups != "-" and pids:
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
         import kernel_limits  # standard library only, beside this file
-        parent = pathlib.Path(groups)
-        kernel_limits.remove_finished_groups(parent)
-        group = kernel_limits.group_of(parent, os.getpid())
         try:
-            group.mkdir(exist_ok=True)
-            kernel_limits.set_group_limit(group, memory)
-            (group / "cgroup.procs").write_text(str(pids[0]))
+            kernel_limits.place_in_new_groups(json.loads(groups), os.getpid(), pids[0], memory, processes)
         except OSError:
             pass  # no group: the kernel's RLIMIT_DATA still holds, as where no group can be made
     connection.sendall(b"placed\n")
 
 
-def client(address: str, request: str, groups: str, memory: int) -> int:
-    """Stand in for the kernel's process: ask for a kernel, give it its memory group, pass signals on,
+def client(address: str, request: str, groups: str, memory: int, processes: int) -> int:
+    """Stand in for the kernel's process: ask for a kernel, give it its groups, pass signals on,
     exit as it exits."""
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     connection.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
     connection.connect(address)
     connection.sendall(request.encode() + b"\n")
-    place_keeper(connection, groups, memory)
+    place_keeper(connection, groups, memory, processes)
     for number in FORWARDED_SIGNALS:
         signal.signal(number, lambda number, frame: connection.sendall(f"signal {int(number)}\n".encode()))
     try:
@@ -243,4 +237,4 @@ if __name__ == "__main__":
     if sys.argv[1] == "serve":
         serve(sys.argv[2], sys.argv[3], sys.argv[4] == "1", sys.argv[5:])
     else:
-        sys.exit(client(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])))
+        sys.exit(client(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])))

@@ -108,15 +108,16 @@ def cpu_seconds(limits: Limits, threads: int) -> int:
     return int(limits.notebook_timeout * max(1, threads)) + 60
 
 
-def limits_prefix(memory: int, cpu: int) -> list[str]:
-    """A tiny launcher that sets the memory (cgroup where possible, RLIMIT_DATA) and CPU limits, then becomes the next command."""
-    cgroups = kernel_limits.cgroup_parent()
-    return [sys.executable, "-I", "-S", kernel_limits.__file__, str(memory), str(cpu), str(cgroups or "-")]
+def limits_prefix(memory: int, cpu: int, processes: int) -> list[str]:
+    """A tiny launcher that sets memory (bytes), CPU (seconds) and process limits (cgroups where possible, rlimits),
+    then becomes the next command."""
+    return [sys.executable, "-I", "-S", kernel_limits.__file__, str(memory), str(cpu), str(processes),
+            kernel_limits.groups_argument(kernel_limits.group_parents())]
 
 
 def launch_prefix(spec: RunSpec, scratch: Path, runtime: Path) -> list[str]:
     """Everything before the kernel command."""
-    prefix = limits_prefix(spec.limits.memory_mb * 2**20, cpu_seconds(spec.limits, spec.threads))
+    prefix = limits_prefix(spec.limits.memory_mb * 2**20, cpu_seconds(spec.limits, spec.threads), spec.limits.processes)
     if spec.sandbox:
         prefix += bwrap_prefix(spec, (scratch, runtime))
     return prefix

@@ -13,13 +13,15 @@ INLINE_BACKEND = "module://matplotlib_inline.backend_inline"  # figures become c
 
 @dataclass(frozen=True)
 class Limits:
-    """Per-kernel limits: seconds per cell, seconds per notebook, memory in MiB, output in chars."""
+    """Per-kernel limits: seconds per cell, seconds per notebook, memory in MiB, output in chars, processes
+    and threads together."""
 
     cell_timeout: float = 120.0
     notebook_timeout: float = 600.0
     memory_mb: int = 3072
     output_chars: int = 1_000_000
     notebook_output_chars: int = 20_000_000
+    processes: int = 512
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ class ForkServer:
         self.folders = ExitStack()
         self.root = self.folders.enter_context(workdirs.marked_folder("coursetool-warm-"))
         self.address = str(self.root / "server.sock")
-        command = limits_prefix(IMPORT_ALLOWANCE, cpu_seconds(spec.limits, spec.threads))
+        command = limits_prefix(IMPORT_ALLOWANCE, cpu_seconds(spec.limits, spec.threads), spec.limits.processes)
         if spec.sandbox:
             command += bwrap_prefix(spec, (self.root,), capabilities=True)
         command += [sys.executable, "-c", Path(forkserver.__file__).read_text(), "serve", self.address,
@@ -64,7 +64,7 @@ class ForkServer:
 
     def limit_memory(self) -> None:
         """The server's group: what it holds now, and room for its forks until they move to their own groups."""
-        parent = kernel_limits.cgroup_parent()
+        parent = kernel_limits.group_parents().get("memory")
         if parent is not None:
             group = kernel_limits.group_of(parent, self.process.pid)
             kernel_limits.set_group_limit(group, kernel_limits.group_usage(group) + KEEPERS_ALLOWANCE)
@@ -83,9 +83,8 @@ class ForkServer:
         memory = self.spec.limits.memory_mb * 2**20
         request = {"folder": str(folder), "cwd": str(scratch), "connection_file": str(connection_file), "env": env,
                    "memory": memory, "cpu_seconds": cpu_seconds(self.spec.limits, self.spec.threads)}
-        groups = kernel_limits.cgroup_parent()
         return [sys.executable, "-I", "-S", forkserver.__file__, self.address, json.dumps(request),
-                str(groups or "-"), str(memory)]
+                kernel_limits.groups_argument(kernel_limits.group_parents()), str(memory), str(self.spec.limits.processes)]
 
     def close(self) -> None:
         if self.owner != os.getpid():
