@@ -9,7 +9,9 @@ N copies of the lab's solution are graded four ways on the same machine, in one 
 execution (nbclient, one notebook after the other, then as many at once as the grader runs:
 the floor any grader pays), ``nbgrader autograde`` (serial), and ``python -m coursetool grade``
 (parallel, sandboxed), with warm kernels (forked from a server that has imported the lab's
-modules) and with ``--cold`` (a new process per kernel).
+modules) and with ``--cold`` (a new process per kernel); the warm run once more as a second class of the same
+lab is graded, with the probes' reference values stored by the first. Every timed run finds
+the course's gradebook made, as ``generate_assignment`` makes it before nbgrader's.
 Prints wall times, the speed-up over nbgrader, and the cost per submission against plain
 execution: serial (core-seconds: wall time times parallel jobs, divided by N), and run as
 many at once as the grader does (wall time against wall time: the same cores, equally
@@ -112,10 +114,27 @@ def nbgrader_autograde(course: Path, lab: str, submissions: Path, env: dict[str,
                                         cwd=root, env=env, check=True, capture_output=True))
 
 
+def prepare_gradebook(course: Path, lab: str) -> None:
+    """Create the course's gradebook with the lab in it, untimed, as ``generate_assignment`` does for nbgrader's run."""
+    autograder = course / "autograder"
+    url = f"sqlite:///{(autograder / 'gradebook.db').resolve()}"
+    book.prepare_lab(url, book.course_id(autograder), AutograderLab(lab, autograder / "source" / lab))
+
+
 def coursetool_grade(course: Path, lab: str, submissions: Path, env: dict[str, str], *options: str) -> float:
+    prepare_gradebook(course, lab)
     command = [sys.executable, "-m", "coursetool", "grade", str(submissions), "--lab", lab,
                "--autograder", str(course / "autograder"), *options]
     return timed(lambda: subprocess.run(command, cwd=REPO, env=env, check=True, capture_output=True))
+
+
+def with_stored_reference(pristine: Path, graded: Path, lab: str, target: Path) -> Path:
+    """A fresh course folder holding the probes' reference values of an earlier run, as a second class finds it."""
+    shutil.copytree(pristine, target)
+    stored = graded / "autograder" / "source" / lab / "probes.json"
+    if stored.exists():
+        shutil.copy(stored, target / "autograder" / "source" / lab / "probes.json")
+    return target
 
 
 def dask_scaling(pristine: Path, lab: str, submissions: Path, env: dict[str, str], counts: list[int],
@@ -205,6 +224,8 @@ def main() -> None:
         cold_course = tmp_path / "course-cold"
         shutil.copytree(course, cold_course)
         ours = coursetool_grade(course, args.lab, submissions, env, "--jobs", str(args.jobs))
+        stored_course = with_stored_reference(pristine, course, args.lab, tmp_path / "course-stored")
+        stored = coursetool_grade(stored_course, args.lab, submissions, env, "--jobs", str(args.jobs))
         cold = coursetool_grade(cold_course, args.lab, submissions, env, "--jobs", str(args.jobs), "--cold")
         # after a course grader's run, as the docs say: nbgrader's hidden checks read its probes.json
         nbgrader = nbgrader_autograde(course, args.lab, submissions, env, tmp_path / "nbgrader")
@@ -220,6 +241,8 @@ def main() -> None:
     print(f"plain execution ({args.jobs} at once) {plain_parallel:7.1f} s  {plain_parallel / n:6.2f} s per notebook (wall)")
     print(f"nbgrader autograde         {nbgrader:7.1f} s  {nbgrader / n:6.2f} s per submission")
     print(f"coursetool grade           {ours:7.1f} s  {ours / n:6.2f} s per submission (wall, warm kernels)")
+    print(f"  again, reference stored  {stored:7.1f} s  {stored / n:6.2f} s per submission (a class graded after the "
+          f"first: {nbgrader / stored:.2f}x nbgrader, {stored / plain_parallel:.2f}x plain at once)")
     print(f"coursetool grade --cold    {cold:7.1f} s  {cold / n:6.2f} s per submission (wall, a new process per kernel)"
           f"{'' if same_cold else '  GRADES DIFFER from the warm run'}")
     print(f"speed-up over nbgrader     {nbgrader / ours:7.2f}x (cold: {nbgrader / cold:.2f}x)")
