@@ -59,8 +59,10 @@ CLASS, CLUSTER = 10_000, 50  # the class size and cluster the scaling estimate i
 
 
 def environment() -> dict[str, str]:
-    env = {**os.environ, "VAELAB_QUICK": "1", "VAELAB_OFFLINE": "1", "MPLBACKEND": "Agg", "PYTHONPATH": str(REPO),
-           "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    # no MPLBACKEND: kernels draw their figures inline, as in Jupyter (Agg would leave every figure out)
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    env |= {"VAELAB_QUICK": "1", "VAELAB_OFFLINE": "1", "PYTHONPATH": str(REPO),
+            "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     shared = REPO.parent / "shared" / "data" / "mnist-t10k-split"
     if (shared / "MNIST").is_dir():
@@ -92,7 +94,8 @@ def execute_plainly(path: Path, workdir: Path) -> None:
 
 def plain_execution(paths: list[Path], env: dict[str, str], workdir: Path, jobs: int = 1) -> float:
     """Execute every notebook once, ``jobs`` at a time (1: one after the other)."""
-    os.environ.update({k: v for k, v in env.items() if k.startswith(("VAELAB_", "OMP_", "MKL_", "OPENBLAS_", "MPL"))})
+    os.environ.update({k: v for k, v in env.items() if k.startswith(("VAELAB_", "OMP_", "MKL_", "OPENBLAS_"))})
+    os.environ.pop("MPLBACKEND", None)
 
     def run() -> None:
         with ProcessPoolExecutor(max_workers=jobs) as pool:

@@ -8,13 +8,14 @@ grades the class writes them, and the gradebook.
 """
 from __future__ import annotations
 
-import importlib
+import importlib.util
 import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from types import ModuleType
 
 import nbformat
 from nbformat import NotebookNode
@@ -81,12 +82,24 @@ def read_submission(path: Path) -> NotebookNode:
     return notebook
 
 
+@lru_cache(maxsize=1)
+def probe_judge() -> ModuleType:
+    """vaelab's probe module, loaded from its file alone: judging needs numpy, not the package (which imports torch)."""
+    package = importlib.util.find_spec("vaelab")  # finds the package without importing it
+    if package is None or not package.submodule_search_locations:
+        raise RuntimeError("the course helpers (vaelab) are not installed: the grader judges probes with them")
+    spec = importlib.util.spec_from_file_location("coursetool_probe_judge",
+                                                  Path(package.submodule_search_locations[0]) / "probes.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def probe_failures(records: list[dict], execution: runner.Execution, reference: dict[str, str]) -> list[str]:
     """The messages of a test cell's probes whose value differs from the reference, judged here."""
     if not records:
         return []
-    from vaelab.probes import judge  # the course helpers import torch: only when there are probes
-
+    judge = probe_judge().judge
     failures = []
     for record in records:
         if record["id"] not in reference:
@@ -122,8 +135,7 @@ def score(nb: NotebookNode, origins: list[SourceCell | None], execution: runner.
 
 def reference_problems(lab: AutograderLab, execution: runner.Execution) -> list[str]:
     """Probes of the reference solution that give no usable value, or not the same one twice."""
-    from vaelab.probes import describe  # the course helpers import torch: only when there are probes
-
+    describe = probe_judge().describe
     problems = []
     for probe_id, record in lab.probes.items():
         value = json.loads(execution.probes.get(probe_id) or '{"kind": "error", "type": "no answer"}')
@@ -224,10 +236,10 @@ def zero_outcome(submission: Submission, settings: Settings, status: Status, rea
 
 def warm_up(lab: AutograderLab) -> None:
     """Load what grading a submission needs once, so that worker processes forked after this start ready:
-    the feedback templates and, for a lab with probes, the module that judges them (it imports torch)."""
+    the feedback templates and, for a lab with probes, the module that judges them."""
     warm_up_feedback(lab)
     if lab.probes:
-        importlib.import_module("vaelab.probes")
+        probe_judge()
 
 
 def grade_submission(submission: Submission, settings: Settings) -> Outcome:

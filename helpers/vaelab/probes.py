@@ -7,6 +7,9 @@ tuples and dicts of these. Anything else encodes as "unsupported" and matches no
 grader compares a student's encoded value with the reference solution's, outside the
 student's process; ``check_probe`` does the same comparison inside a kernel, for graders who
 run nbgrader's own autograde with the reference values in ``probes.json``.
+
+The standard library and numpy only (torch is imported where a probe is evaluated): the
+grader loads this file by itself to judge, without the package and torch.
 """
 from __future__ import annotations
 

@@ -1,6 +1,9 @@
 """Probe values: encoded as plain data, read back without executing anything, compared by kind, dtype and shape."""
 import json
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,6 +11,8 @@ import torch
 
 from coursetool import probes as course_probes
 from vaelab.probes import MAX_ELEMENTS, REFERENCE_FILE, ProbeDataError, decode, encode, evaluate, judge
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def as_json(value) -> str:
@@ -77,3 +82,17 @@ def test_a_probe_raises_no_warning():
         value = json.loads(evaluate(lambda: float((weight * 3).sum())))  # torch warns: a tensor with requires_grad
     assert value == {"kind": "float", "value": "6.0"}
     assert caught == []
+
+
+def test_the_grader_judges_tensors_without_importing_torch():
+    """The grader loads the probe module by its file: every grading process is spared torch."""
+    script = f"""
+import sys
+from coursetool.grade.pipeline import probe_judge
+judge = probe_judge().judge
+same, other = {as_json(torch.arange(3.0))!r}, {as_json(torch.arange(3.0) + 1)!r}
+assert judge(same, same, 1e-6, 1e-4) is None and judge(same, other, 1e-6, 1e-4) == "wrong values"
+assert "torch" not in sys.modules and "vaelab" not in sys.modules, sorted(m for m in sys.modules if "torch" in m)
+"""
+    run = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
