@@ -91,7 +91,7 @@ def probe_costs(n: int, jobs: int) -> list[str]:
             f"probes, first run (reference run in it)   {first:7.1f} s",
             f"the reference run alone (new process)     {reference:7.1f} s",
             f"per submission, probes / in-kernel        {after_each / before_each:7.2f}x "
-            f"(wall of the second runs: {after / before:.2f}x; the grader loads torch to judge probes, once per run)"]
+            f"(wall of the second runs: {after / before:.2f}x)"]
 
 
 def main() -> None:
