@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from coursetool.grade import runner
+from coursetool.grade import batch, runner
 from coursetool.grade.gpus import GpuSlots, device_nodes, gpu_for, visible_gpus
 from coursetool.grade.lab import AutograderLab
 from coursetool.grade.sandbox import bwrap_prefix, bwrap_works
@@ -145,3 +145,14 @@ def test_which_gpu_a_kernel_gets_leaves_the_grading_key_alone(tmp_path: Path) ->
     base.source_notebook.write_text("{}")
     with gpu_for(base, GpuSlots(["1"], tmp_path / "locks")) as assigned:
         assert assigned.grading_key() == base.grading_key()
+
+
+def test_the_reference_run_gets_a_gpu_of_its_own_in_full_mode(tmp_path: Path, built_course: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "7")
+    given = []
+    monkeypatch.setattr(batch, "reference_values", lambda settings, lab: given.append(settings.gpu) or {})
+    lab = AutograderLab("gradelab", built_course / "autograder" / "source" / "gradelab")
+    for quick in (False, True):
+        batch.LocalPool(1).reference(settings(tmp_path, quick=quick), lab)
+    assert given == ["7", None]  # as a submission's kernel: one GPU in full mode, none in quick mode
