@@ -116,9 +116,9 @@ def start_kernel(request: dict, warm_root: str, sandboxed: bool) -> None:
     app.start()
 
 
-def enter_memory_group(connection: socket.socket) -> None:
+def enter_own_groups(connection: socket.socket) -> None:
     """Show the client who this keeper is (the kernel translates the pid); it moves the keeper into the kernel's
-    memory group, so that what the kernel allocates counts there and not in the server's."""
+    own groups, so that what the kernel allocates, forks and computes counts there and not in the server's."""
     credentials = struct.pack("3i", os.getpid(), os.getuid(), os.getgid())
     connection.sendmsg([b"keeper\n"], [(socket.SOL_SOCKET, socket.SCM_CREDENTIALS, credentials)])
     read_line(connection)  # placed
@@ -127,7 +127,7 @@ def enter_memory_group(connection: socket.socket) -> None:
 def keep(connection: socket.socket, request: dict, warm_root: str, sandboxed: bool) -> int:
     """The keeper: join the kernel's memory group, fork the kernel into new namespaces, pass signals on,
     report how it ended."""
-    enter_memory_group(connection)
+    enter_own_groups(connection)
     if sandboxed:
         unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC)
     pid = os.fork()
