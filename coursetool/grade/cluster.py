@@ -24,6 +24,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ from coursetool.grade.batch import grade_here, reference_here
 from coursetool.grade.lab import AutograderLab
 from coursetool.grade.pipeline import ReferenceSolutionError, zero_outcome
 from coursetool.grade.result import Outcome, Status
-from coursetool.grade.sandbox import bwrap_works
+from coursetool.grade.sandbox import bwrap_works, environment_problem, why_no_sandbox
 from coursetool.grade.settings import Settings
 from coursetool.grade.submissions import Submission
 
@@ -116,10 +117,17 @@ def claim_worker_folders() -> None:
     workdirs.remove_left_behind(WORKERS)
 
 
+@lru_cache(maxsize=8)
 def check_sandbox(settings: Settings) -> None:
-    if settings.sandbox and not bwrap_works():
-        raise ClusterError(f"bwrap cannot create its sandbox on worker {socket.gethostname()}: install bubblewrap and "
-                           "allow unprivileged user namespaces there (see docs/grading.md), or grade with --no-sandbox")
+    """Refuse, on this worker, to run student code without a sandbox, or in one its Python cannot start in."""
+    if not settings.sandbox:
+        return
+    if not bwrap_works():
+        raise ClusterError(f"worker {socket.gethostname()} refuses to run student code without a sandbox: "
+                           f"{why_no_sandbox()}; or grade with --no-sandbox")
+    problem = environment_problem(settings.run_spec())
+    if problem:
+        raise ClusterError(f"worker {socket.gethostname()}: {problem}")
 
 
 @contextmanager

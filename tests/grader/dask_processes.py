@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from coursetool.grade.sandbox import bwrap_command
+
 REPO = Path(__file__).resolve().parents[2]
 DASK = str(Path(sys.executable).parent / "dask")
 START_SECONDS = 120
@@ -69,7 +71,7 @@ class LocalDask:
         if not self.hidden:
             return []
         empty = [arg for path in sorted(self.hidden, key=lambda p: len(p.parts)) for arg in ("--tmpfs", str(path))]
-        return ["bwrap", "--dev-bind", "/", "/", *empty, "--chdir", "/", "--die-with-parent", "--"]
+        return [bwrap_command(), "--dev-bind", "/", "/", *empty, "--chdir", "/", "--die-with-parent", "--"]
 
     def worker_count(self) -> int:
         from distributed import Client

@@ -18,7 +18,7 @@ import pytest
 
 from coursetool.grade import workdirs
 from tests.grader import corpus
-from tests.grader.conftest import grade
+from tests.grader.conftest import grade, needs_sandbox
 
 LAB = "gradelab"
 ROOT = Path(__file__).resolve().parents[2]
@@ -101,6 +101,7 @@ def temp() -> Iterator[Path]:
 
 
 @pytest.mark.slow
+@needs_sandbox
 def test_a_killed_run_leaves_folders_that_the_next_run_removes(course: Path, tmp_path: Path, temp: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     autograder = (course / "autograder").resolve()
