@@ -42,11 +42,13 @@ from coursetool.grade.submissions import Submission, discover
 
 @dataclass(frozen=True)
 class Summary:
-    """What a run did: students found, graded now, reused from an earlier run."""
+    """What a run did: students found, graded now, reused from an earlier run, and those the grader failed
+    (graded again on the next run)."""
 
     students: int
     graded: int
     reused: int
+    grader_errors: int = 0
 
 
 class StateStore:
@@ -58,6 +60,11 @@ class StateStore:
 
     def path(self, student: str) -> Path:
         return self.folder / f"{student}.json"
+
+    def needs_grading(self, submission: Submission) -> bool:
+        """No result for this notebook and these settings, or one the grader itself failed to compute."""
+        saved = self.load(submission)
+        return saved is None or saved.status is Status.GRADER_ERROR
 
     def load(self, submission: Submission) -> SubmissionResult | None:
         """The saved result if it was computed from this very notebook and these settings."""
@@ -253,7 +260,7 @@ def grade_class(submissions_path: Path, settings: Settings, regrade: bool = Fals
     clear_left_behind(settings.autograder)
     with workdirs.marked_folder("coursetool-submissions-") as staging, stopping_fork_servers():
         submissions = discover(submissions_path, settings.lab, staging)
-        pending = [s for s in submissions if states.load(s) is None]
+        pending = [s for s in submissions if states.needs_grading(s)]
         if pending:
             grader.get_ready(settings)
         print(f"{settings.lab}: {len(submissions)} submission(s), {len(pending)} to grade, "
@@ -271,7 +278,8 @@ def grade_class(submissions_path: Path, settings: Settings, regrade: bool = Fals
         pages = refresh_feedback(settings, lab, [row.student for row in rows], course)
         print(f"feedback rendered again from the gradebook for {pages} student(s)", flush=True)
     write_reports(lab, rows, settings.results_dir)
-    return Summary(len(submissions), len(pending), len(submissions) - len(pending))
+    failed = sum(1 for row in rows if row.status is Status.GRADER_ERROR)
+    return Summary(len(submissions), len(pending), len(submissions) - len(pending), failed)
 
 
 @contextmanager

@@ -125,4 +125,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"{summary.students} student(s): {summary.graded} graded now, {summary.reused} from an earlier run")
     print(f"grades: {results / 'grades.csv'}; report: {results / 'report.html'}; "
           f"feedback: {settings.autograder / 'feedback'}; gradebook: {settings.autograder / 'gradebook.db'}")
+    if summary.grader_errors:
+        print(f"{summary.grader_errors} submission(s) could not be graded because the grader failed, not the "
+              "student (status 'grader error', reason in grades.csv): their 0 is not a grade. Run the same command "
+              "again to grade them again.", file=sys.stderr)
+        return 1
     return 0 if summary.students else 1

@@ -5,9 +5,11 @@ Standard library only at module level: the same file is the server and the clien
 * ``serve`` (run inside the grader's sandbox, as ``python -c SOURCE serve SOCKET WARM_ROOT
   SANDBOXED MODULE...``): imports IPython's kernel and the lab's modules once, then for each
   request forks a *keeper*. The keeper makes new mount, pid, network and IPC namespaces and
-  forks the kernel, pid 1 of its namespace. The kernel empties the folder that holds every
+  forks a minimal init, pid 1 of that namespace, which empties the folder that holds every
   kernel's folders (``WARM_ROOT``) with a read-only tmpfs, binds its own folder back, gives up
-  every capability, applies its limits and starts IPython's kernel. The keeper reports the
+  every capability, applies its limits and forks the kernel: an ordinary process (pid 2) in a
+  session and process group of its own, so that nothing it signals reaches the server, the
+  keeper or another kernel, and a signal it sends itself works as it does anywhere. The keeper reports the
   kernel's exit, passes signals on, and kills the kernel (and with it its namespace) when the
   client goes away. Kernels of one server run side by side, each in its own namespaces.
 * the client (``python -I -S forkserver.py SOCKET REQUEST GROUPS MEMORY PROCESSES``) is what the
@@ -94,13 +96,19 @@ def limit_resources(memory: int, cpu_seconds: int) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
 
 
-def start_kernel(request: dict, warm_root: str, sandboxed: bool) -> None:
-    """In the kernel's process: its own view, no capabilities, its limits, its environment; then IPython's kernel."""
+def prepare_namespace(request: dict, warm_root: str, sandboxed: bool) -> None:
+    """In the first process of the kernel's namespaces: its own view, no capabilities, its limits."""
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if sandboxed:
         own_view(warm_root, request["folder"])
         drop_capabilities()
     limit_resources(request["memory"], request["cpu_seconds"])
+
+
+def start_kernel(request: dict) -> None:
+    """In the kernel's process: a session and process group of its own, its environment; then IPython's kernel."""
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    os.setsid()  # what the kernel sends to its process group (kill(0, ...)) reaches only its own processes
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(null, fd)
@@ -114,6 +122,32 @@ def start_kernel(request: dict, warm_root: str, sandboxed: bool) -> None:
     app = IPKernelApp.instance()
     app.initialize(["-f", request["connection_file"], "--IPKernelApp.parent_handle=0"])
     app.start()
+
+
+def fork_kernel(request: dict) -> int:
+    """Fork the kernel's process; its pid."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            start_kernel(request)
+        finally:
+            os._exit(1)
+    return pid
+
+
+def init(request: dict, warm_root: str, sandboxed: bool) -> int:
+    """Pid 1 of the kernel's namespace, as a minimal init: the kernel runs beside it as an ordinary process (a
+    signal it sends itself works as anywhere), signals from the keeper are passed on to it, orphans are reaped,
+    and when the kernel ends, init ends with its status, which ends every process left in the namespace."""
+    prepare_namespace(request, warm_root, sandboxed)
+    os.setsid()
+    kernel = fork_kernel(request)
+    for number in FORWARDED_SIGNALS:
+        signal.signal(number, lambda number, frame: os.kill(kernel, number))
+    while True:
+        pid, status = os.waitpid(-1, 0)
+        if pid == kernel:
+            return 128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
 
 
 def enter_own_groups(connection: socket.socket) -> None:
@@ -133,10 +167,15 @@ def keep(connection: socket.socket, request: dict, warm_root: str, sandboxed: bo
     pid = os.fork()
     if pid == 0:
         connection.close()
+        code = 1
         try:
-            start_kernel(request, warm_root, sandboxed)
+            if sandboxed:
+                code = init(request, warm_root, sandboxed)
+            else:
+                prepare_namespace(request, warm_root, sandboxed)
+                start_kernel(request)
         finally:
-            os._exit(1)
+            os._exit(code)
     process = os.pidfd_open(pid)
     while True:
         ready, _, _ = select.select([connection, process], [], [])

@@ -12,7 +12,7 @@ import importlib.util
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
@@ -243,12 +243,23 @@ def warm_up(lab: AutograderLab) -> None:
 
 
 def grade_submission(submission: Submission, settings: Settings) -> Outcome:
-    """Grade one submission; never raises: problems become a zero row with the reason. Writes no file."""
+    """Grade one submission; never raises: problems become a zero row with the reason. Writes no file.
+
+    Where the grader itself fails with a warm kernel (its fork server gone, a kernel that never
+    started), the submission is graded once more on a kernel started anew.
+    """
     started = time.monotonic()
     try:
         if submission.problem:
             raise Rejected(submission.problem)
-        outcome = grade_file(submission, settings)
+        try:
+            outcome = grade_file(submission, settings)
+        except Rejected:
+            raise
+        except Exception:  # noqa: BLE001 - retried once, cold; a second failure is the grader's error
+            if not settings.warm:
+                raise
+            outcome = grade_file(submission, replace(settings, warm=False))
     except Rejected as problem:
         outcome = zero_outcome(submission, settings, Status.REJECTED, str(problem))
     except Exception as error:  # noqa: BLE001 - one broken submission must not stop the class

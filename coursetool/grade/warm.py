@@ -70,13 +70,10 @@ class ForkServer:
             kernel_limits.set_group_limit(group, kernel_limits.group_usage(group) + KEEPERS_ALLOWANCE)
 
     def alive(self) -> bool:
+        """The server still runs: not ended, and (seen from a forked worker, which cannot reap it) not a zombie."""
         if self.owner == os.getpid():
             return self.process.poll() is None
-        try:  # a forked worker's view of its parent's server
-            os.kill(self.process.pid, 0)
-        except OSError:
-            return False
-        return Path(self.address).exists()
+        return process_running(self.process.pid) and Path(self.address).exists()
 
     def client_command(self, folder: Path, scratch: Path, connection_file: Path, env: dict[str, str]) -> list[str]:
         """What the kernel manager starts in place of a kernel: a client asking this server for one."""
@@ -94,6 +91,15 @@ class ForkServer:
         self.process.wait()
         self.process.stdout.close()
         self.folders.close()
+
+
+def process_running(pid: int) -> bool:
+    """``pid`` is a process that has not ended (a zombie has ended: it only waits for its parent to reap it)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
 
 
 _servers: dict[str, ForkServer] = {}

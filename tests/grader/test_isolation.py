@@ -1,0 +1,108 @@
+"""Isolation between students: what one kernel signals reaches nothing of the grader's and no other kernel, and a
+kernel that signals itself gets what it would get on the student's own machine."""
+from __future__ import annotations
+
+import csv
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from coursetool.grade import pipeline
+from tests.grader import corpus
+from tests.grader.conftest import grade, needs_sandbox
+
+pytestmark = [pytest.mark.slow, needs_sandbox]  # starts kernels in the sandbox
+
+LAB = "gradelab"
+OPTIONS = ("--jobs", "2", "--cell-timeout", "20", "--memory", "1024")
+SIGNALS = "import os, signal\n"
+
+# Student -> (code put before the answer of a solution cell, total points running it gives, status).
+HOSTILE = {
+    "a-kills-its-process-group": ("solution-1", "os.kill(0, signal.SIGKILL)", "0", "kernel died"),
+    # nothing else to signal in its namespace (kill(-1) spares the caller and pid 1): ProcessLookupError, square undefined
+    "b-kills-every-process-it-can": ("solution-1", "os.kill(-1, signal.SIGKILL)", "2", "graded"),
+    "c-kills-its-parent": ("solution-1", "os.kill(os.getppid(), signal.SIGKILL)", "4", "graded"),  # pid 1: ignored
+    "d-kills-itself-halfway": ("solution-3", "os.kill(os.getpid(), signal.SIGKILL)", "3", "kernel died"),
+    "e-terminates-itself-halfway": ("solution-3", "os.kill(os.getpid(), signal.SIGTERM)", "3", "kernel died"),
+    "f-interrupts-itself": ("solution-3", "os.kill(os.getpid(), signal.SIGINT)\nimport time\ntime.sleep(5)", "3", "graded"),
+    "g-kills-pid-1": ("solution-1", "os.kill(1, signal.SIGKILL)", "4", "graded"),
+    "h-leaves-a-new-session": ("solution-1", "os.setsid() if os.getsid(0) != os.getpid() else None\n"
+                               "os.killpg(os.getpgid(0), signal.SIGKILL)", "0", "kernel died"),
+}
+HONEST = [f"z-honest-{number}" for number in range(6)]
+
+
+def write_class(course: Path, submissions: Path) -> None:
+    for student, (cell, code, _, _) in HOSTILE.items():
+        corpus.write(corpus.with_prefix(course, LAB, cell, SIGNALS + code), submissions / student / f"{LAB}.ipynb")
+    for student in HONEST:
+        corpus.write(corpus.solved(course, LAB), submissions / student / f"{LAB}.ipynb")
+
+
+def grades(course: Path) -> dict[str, dict[str, str]]:
+    with open(course / "autograder" / "results" / LAB / "grades.csv", newline="") as f:
+        return {row["student_id"]: row for row in csv.DictReader(f)}
+
+
+@pytest.mark.parametrize("mode", [(), ("--cold",)], ids=["warm", "cold"])
+def test_a_hostile_student_harms_no_classmate_and_gets_what_running_the_notebook_gives(
+        course: Path, tmp_path: Path, mode: tuple[str, ...]) -> None:
+    submissions = tmp_path / "submissions"
+    write_class(course, submissions)
+    assert grade(submissions, course, LAB, *OPTIONS, *mode) == 0, "no grader error"
+    rows = grades(course)
+    assert {student: rows[student]["total"] for student in HONEST} == dict.fromkeys(HONEST, "4")
+    assert {student: rows[student]["status"] for student in HONEST} == dict.fromkeys(HONEST, "graded")
+    expected = {student: (total, status) for student, (_, _, total, status) in HOSTILE.items()}
+    assert {student: (rows[student]["total"], rows[student]["status"]) for student in HOSTILE} == expected
+
+
+def test_a_server_seen_as_a_zombie_is_not_running() -> None:
+    from coursetool.grade.warm import process_running
+
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    try:
+        deadline = time.monotonic() + 10
+        while process_running(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not process_running(pid), "an ended process that nobody reaped yet"
+        assert process_running(os.getpid())
+    finally:
+        os.waitpid(pid, 0)
+
+
+def test_a_submission_the_warm_kernel_failed_is_graded_again_on_a_cold_one(course: Path, tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    real = pipeline.grade_file
+
+    def warm_fails(submission, settings):
+        if settings.warm:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        return real(submission, settings)
+
+    monkeypatch.setattr(pipeline, "grade_file", warm_fails)
+    submissions = tmp_path / "submissions"
+    corpus.write(corpus.solved(course, LAB), submissions / "ana" / f"{LAB}.ipynb")
+    assert grade(submissions, course, LAB, *OPTIONS) == 0
+    assert (grades(course)["ana"]["total"], grades(course)["ana"]["status"]) == ("4", "graded")
+
+
+def test_a_grader_error_is_said_and_graded_again_on_the_next_run(course: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    real = pipeline.grade_file
+    monkeypatch.setattr(pipeline, "grade_file", lambda submission, settings: (_ for _ in ()).throw(OSError("no kernel")))
+    submissions = tmp_path / "submissions"
+    corpus.write(corpus.solved(course, LAB), submissions / "ana" / f"{LAB}.ipynb")
+    assert grade(submissions, course, LAB, *OPTIONS) == 1
+    assert "could not be graded because the grader failed" in capsys.readouterr().err
+    assert grades(course)["ana"]["status"] == "grader error"
+    monkeypatch.setattr(pipeline, "grade_file", real)
+    assert grade(submissions, course, LAB, *OPTIONS) == 0
+    assert "1 to grade" in capsys.readouterr().out
+    assert (grades(course)["ana"]["total"], grades(course)["ana"]["status"]) == ("4", "graded")
