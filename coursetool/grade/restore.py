@@ -7,9 +7,10 @@ regions); then, for answer cells with nothing to recognise them by, by position 
 matched neighbours.
 
 Test and locked cells always come from the source, hidden tests included; deleted ones come
-back. Everything else the student wrote runs as written and in the order written: solution
-cells, copies of cells, cells the student added (even one that repeats a visible test), all
-in the student's order between the locked cells around them. A solution cell the student
+back, always at their place in the lab, wherever the student moved them. Everything else the
+student wrote runs as written: a cell that stands for one of the lab's (a solution, an answer)
+at that cell's place, and the cells the student added (copies, own helpers, even one that
+repeats a visible test) right after the cell they follow in the notebook. A solution cell the student
 deleted comes back empty, never as the released stub, so it cannot replace the student's own
 definition written elsewhere.
 """
@@ -148,17 +149,21 @@ def keeps_student_text(source: SourceCell, cell: NotebookNode) -> bool:
 
 def ordered_cells(lab: AutograderLab, cells: list[NotebookNode], matches: dict[int, int],
                   identity: dict[int, int]) -> list[tuple[SourceCell | None, NotebookNode]]:
-    """(source, cell) pairs: the lab's test and locked cells in source order, the student's cells between them as written."""
+    """(source, cell) pairs: the lab's test and locked cells in source order, each of the student's cells that
+    stands for a cell of the lab at that cell's place, and the student's own cells right after the cell they
+    follow in the notebook. Where the student moved a test or locked cell changes nothing: it runs at its place."""
     groups: dict[int, list[tuple[SourceCell | None, NotebookNode]]] = {}
-    anchor = -1
+    place = -1  # the lab cell after which the next student cell goes
     for index, cell in enumerate(cells):
         source = lab.cells[matches[index]] if index in matches else None
         if source is not None and source.role in SOURCE_ROLES:
-            anchor = max(anchor, source.index)
             if index in identity or not keeps_student_text(source, cell):
                 continue
+            place = source.index
             source = None  # a stripped cell that holds a test plus the student's own code: runs as written too
-        groups.setdefault(anchor, []).append((source, student_cell(source, cell, index)))
+        elif source is not None:
+            place = source.index
+        groups.setdefault(place, []).append((source, student_cell(source, cell, index)))
     student_of = {source_index: index for index, source_index in matches.items()}
     ordered = list(groups.get(-1, []))
     for source in lab.cells:

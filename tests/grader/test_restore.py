@@ -111,3 +111,35 @@ def test_added_cells_stay_in_the_students_order_and_another_lab_is_refused(built
     assert code.index("helper = 41 + 1") == code.index(corpus.model_answers(built_course, LAB)["solution-1"]) + 1
     with pytest.raises(Rejected, match="does not look like gradelab"):
         restore(lab, corpus.unrelated_notebook())
+
+
+def first_index(code: list[str], text: str) -> int:
+    return next(i for i, source in enumerate(code) if text in source)
+
+
+@pytest.mark.parametrize("moved", ["t-double", "t-mean"])
+def test_a_test_cell_moved_to_the_top_runs_at_its_place_and_takes_no_other_test_with_it(built_course: Path,
+                                                                                       moved: str) -> None:
+    lab = lab_of(built_course)
+    nb = corpus.solved(built_course, LAB)
+    test = corpus.cell_by_grade_id(nb, moved)
+    nb.cells.remove(test)
+    nb.cells.insert(0, test)
+    code = sources(restore(lab, nb))
+    for function, test_line in (("def square", "hidden_probe_square"), ("def mean", "mean([1.0, 2.0, 4.0])"),
+                                ("def double", "double(4) == 8")):
+        assert first_index(code, function) < first_index(code, test_line), f"{function} runs before its test"
+    assert first_index(code, "hidden_probe_square") < first_index(code, "def mean") < first_index(code, "mean([1.0")
+
+
+def test_solution_cells_the_student_reordered_run_at_their_own_places(built_course: Path) -> None:
+    lab = lab_of(built_course)
+    nb = corpus.solved(built_course, LAB)
+    double = corpus.cell_by_grade_id(nb, "solution-3")
+    nb.cells.remove(double)
+    nb.cells.insert(nb.cells.index(corpus.cell_by_grade_id(nb, "solution-1")), double)
+    helper = new_code_cell("def halve(x):\n    return x / 2")
+    nb.cells.insert(nb.cells.index(double) + 1, helper)  # the student's own cell, right after the moved one
+    code = sources(restore(lab, nb))
+    assert first_index(code, "def square") < first_index(code, "hidden_probe_square") < first_index(code, "def double")
+    assert first_index(code, "def double") + 1 == first_index(code, "def halve")
