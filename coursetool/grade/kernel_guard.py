@@ -23,7 +23,7 @@ import json
 import sys
 
 MISSING = object()
-ALWAYS_GUARDED = ("builtins", "math", "operator", "unittest")
+ALWAYS_GUARDED = ("builtins", "math", "operator", "unittest", "json")  # json: probes encode their values with it
 TESTING_MODULES = {"torch": ("torch.testing", "torch.nn.functional"), "numpy": ("numpy.testing",)}
 KERNEL_PACKAGES = ("IPython", "ipykernel", "comm", "jupyter_client", "matplotlib_inline")
 SHELL_LISTS = ("ast_transformers", "input_transformers_cleanup", "input_transformers_post")
@@ -81,6 +81,7 @@ class Guard:
         if tensor is not None:
             self.classes.append(tensor)
         self.class_callables = {cls: callables_of(vars(cls)) for cls in self.classes}
+        self.class_names = {cls: set(vars(cls)) for cls in self.classes}  # what a student adds later is removed
         self.instance_attributes = {id(obj): set(vars(obj)) for obj in self.objects}
         self.shell_lists = {name: list(getattr(shell, name)) for name in SHELL_LISTS}
         self.callbacks = {event: list(funcs) for event, funcs in shell.events.callbacks.items()}
@@ -93,6 +94,7 @@ class Guard:
         self.torch_context = None
         self.watched_cell = None
         self.events = []
+        self.tampered = []
 
     def resolve(self, module, attribute):
         """What ``import module`` or ``from module import attribute`` binds, from the pristine copies."""
@@ -131,10 +133,31 @@ class Guard:
     def probe(self, thunk):
         """A probe's value as JSON text (seeded; errors are answers too).
 
-        The course helpers are imported at the first probe, not before: a lab without probes
-        (or without torch) does not pay for them.
+        What the test's own run may have patched (the guarded modules' functions, the guarded
+        classes' attributes, added ones included) is put back first, so the value is computed
+        with the lab's versions. The course helpers are imported at the first probe, not before:
+        a lab without probes (or without torch) does not pay for them.
         """
-        return importlib.import_module("vaelab.probes").evaluate(thunk)
+        self.restore_modules()
+        self.restore_classes()
+        sys.settrace(None)
+        sys.setprofile(None)
+        return importlib.import_module("vaelab.probes").evaluate(lambda: self.untampered(thunk))
+
+    def untampered(self, thunk):
+        """The thunk's value, unless the student's code changed what the guard keeps while it ran: then an error,
+        and the change is put back before the value is encoded and noted for the report."""
+        try:
+            return thunk()
+        finally:
+            changed = self.restore_modules() + self.restore_classes()
+            if changed:
+                self.tampered += [name for name in changed if name not in self.tampered]
+                raise RuntimeError("the notebook changed " + ", ".join(changed) + " while a hidden check ran")
+
+    def tampering(self):
+        """What student code changed while hidden checks ran, as JSON."""
+        return json.dumps(self.tampered)
 
     def enter(self, names):
         """Put back everything guarded; return, as JSON, what the student had changed."""
@@ -160,6 +183,11 @@ class Guard:
                     setattr(cls, attribute, value)
                 except (TypeError, AttributeError):
                     continue
+            for attribute in set(vars(cls)) - set(values) - self.class_names[cls]:
+                try:
+                    delattr(cls, attribute)  # added during the test: not the student's state before it
+                except (TypeError, AttributeError):
+                    continue
         for name, items in lists.items():
             getattr(self.shell, name)[:] = items
         self.shell.events.callbacks.update(callbacks)
@@ -171,7 +199,7 @@ class Guard:
         modules = {name: sys.modules[name] for name in self.modules if name in sys.modules}
         module_values = {name: {a: vars(module)[a] for a in self.module_callables[name] if a in vars(module)}
                          for name, module in self.modules.items()}
-        class_values = {cls: {a: vars(cls)[a] for a in pristine if a in vars(cls)}
+        class_values = {cls: {a: value for a, value in vars(cls).items() if a in pristine or a not in self.class_names[cls]}
                         for cls, pristine in self.class_callables.items()}
         lists = {name: list(getattr(self.shell, name)) for name in SHELL_LISTS}
         callbacks = {event: list(funcs) for event, funcs in self.shell.events.callbacks.items()}
@@ -193,6 +221,13 @@ class Guard:
 
     def restore_classes(self):
         repaired = []
+        for cls, names in self.class_names.items():
+            for attribute in set(vars(cls)) - names:
+                try:
+                    delattr(cls, attribute)
+                except (TypeError, AttributeError):
+                    continue
+                repaired.append(f"{cls.__qualname__}.{attribute} (added)")
         for cls, pristine in self.class_callables.items():
             for attribute, value in pristine.items():
                 if vars(cls).get(attribute, MISSING) is not value:

@@ -163,6 +163,7 @@ def grade_notebook(nb: NotebookNode, lab: AutograderLab, spec: RunSpec, referenc
     scores, answered = score(notebook, restoration.origins, execution, reference)
     flags = suspicious_lines(restoration.notebook, restoration.origins, lab)
     flags += [f"cell {index + 1} raised the audit event {event}" for index, event in dict.fromkeys(execution.audit)]
+    flags += [f"changed {name} while a hidden check ran (that check failed)" for name in execution.tampered]
     removed = redact_outputs(notebook, hidden_lines(lab))
     if removed:
         flags.append(f"hidden test text appeared in outputs {removed} time(s): removed")

@@ -43,6 +43,7 @@ _install_grader_guard()
 del _install_grader_guard
 """
 TRUNCATED = "\n... output truncated by the grader ...\n"
+INTERRUPT_GRACE_SECONDS = 10.0  # how long an interrupted kernel may take to answer before the run ends
 GUARD_INSTALL_SECONDS = 120.0  # importing the lab's modules before any student code: not the student's time
 OUTPUT_MESSAGES = frozenset({"stream", "display_data", "execute_result", "update_display_data", "error"})
 BUILTIN_NAMES = frozenset(name for name in vars(builtins) if not name.startswith("_")) - {"super"}  # super() needs its name
@@ -66,6 +67,7 @@ class Execution:
     probes: dict[str, str] = field(default_factory=dict)  # probe id -> its value as JSON, from the kernel
     audit: list[tuple[int, str]] = field(default_factory=list)  # (cell index, audit event) raised by student cells
     unsteady: list[str] = field(default_factory=list)  # probes whose two evaluations differed (reference runs)
+    tampered: list[str] = field(default_factory=list)  # what student code changed while a probe ran
 
 
 @dataclass
@@ -175,6 +177,7 @@ class NotebookRun:
         if not self.execution.stopped:
             log = await self.guard_call("audit_log()")
             self.execution.audit = [(int(index), str(event)) for index, event in json.loads(log or "[]")]
+            self.execution.tampered = [str(name) for name in json.loads(await self.guard_call("tampering()") or "[]")]
         return self.execution
 
     async def install_guard(self) -> None:
@@ -248,9 +251,15 @@ class NotebookRun:
         await self.guard_call("exit()")
 
     async def run_probe(self, record: dict[str, Any]) -> None:
+        """Evaluate one probe; one that runs past the cell's limit is interrupted and fails, and the run goes on."""
         expression, _ = rewrite_test(record["expression"], self.guard, self.protected)
         call = f"probe(lambda: ({expression}))"
-        value = await self.guard_call(call)
+        try:
+            value = await self.guard_call(call, interruptible=True)
+        except ProbeInterrupted as interrupted:
+            self.execution.probes[record["id"]] = json.dumps({"kind": "error", "type": "TimeoutError",
+                                                              "message": str(interrupted)})
+            return
         self.execution.probes[record["id"]] = value if isinstance(value, str) else ""
         if self.twice and await self.guard_call(call) != value:
             self.execution.unsteady.append(record["id"])
@@ -261,21 +270,43 @@ class NotebookRun:
     def cell_timeout(self, cell: NotebookNode | None = None) -> float:
         return max(1.0, min(self.spec.limits.cell_timeout, self.remaining()))
 
-    async def guard_call(self, call: str) -> Any:
+    async def guard_call(self, call: str, interruptible: bool = False) -> Any:
         """Evaluate a guard method as a user expression: no transformers, no history, no output."""
-        reply = await self.request("", user_expressions={"result": f"{self.guard}.{call}"})
+        reply = await self.request("", interruptible=interruptible, user_expressions={"result": f"{self.guard}.{call}"})
         result = reply["content"].get("user_expressions", {}).get("result", {}) if reply else {}
         if result.get("status") != "ok":
             return None
         return ast.literal_eval(result["data"]["text/plain"])
 
-    async def request(self, code: str, timeout: float | None = None, **kwargs: Any) -> dict[str, Any] | None:
+    async def request(self, code: str, timeout: float | None = None, interruptible: bool = False,
+                      **kwargs: Any) -> dict[str, Any] | None:
+        """Send a silent request and wait for its reply; past the limit, CellTimeoutError, or for an
+        ``interruptible`` request whose kernel answers the interrupt, ProbeInterrupted."""
         msg_id = self.client.kc.execute(code, silent=True, store_history=False, allow_stdin=False,
                                         stop_on_error=False, **kwargs)
+        limit = timeout or self.cell_timeout()
         try:
-            return await asyncio.wait_for(self.client.async_wait_for_reply(msg_id), timeout or self.cell_timeout())
+            return await asyncio.wait_for(self.client.async_wait_for_reply(msg_id), limit)
         except asyncio.TimeoutError:
+            if interruptible and await self.interrupted(msg_id):
+                raise ProbeInterrupted(f"the check ran longer than {limit:g} s and was interrupted") from None
             raise CellTimeoutError("the grader's request to the kernel timed out") from None
+
+    async def interrupted(self, msg_id: str) -> bool:
+        """Interrupt the kernel (a message on its control channel: the kernel sends itself SIGINT, which reaches it
+        warm or cold, where a signal to the launcher would end a cold kernel's sandbox); whether it then answered the
+        request within the grace period."""
+        kc = self.client.kc
+        kc.control_channel.send(kc.session.msg("interrupt_request", {}))
+        try:
+            await asyncio.wait_for(self.client.async_wait_for_reply(msg_id), INTERRUPT_GRACE_SECONDS)
+        except asyncio.TimeoutError:
+            return False
+        return True
+
+
+class ProbeInterrupted(Exception):
+    """A probe ran past its limit; the kernel stopped it when interrupted and goes on."""
 
 
 def prepare_scratch(root: Path, lab: AutograderLab) -> tuple[Path, Path]:

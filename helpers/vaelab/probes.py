@@ -17,8 +17,10 @@ import base64
 import json
 import math
 import random
+import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -91,15 +93,37 @@ def seed_everything() -> None:
     torch.manual_seed(SEED)
 
 
+@contextmanager
+def probing_state() -> Iterator[None]:
+    """The state every reference value was computed in: every generator seeded, gradients on, torch's own default
+    dtype (float32; a notebook may set float64 honestly). The notebook's own generator states, gradient mode and
+    default dtype are given back afterwards, so that a probe changes nothing the student's later cells compute."""
+    torch = sys.modules.get("torch")  # only a notebook that uses torch has torch state to keep
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    torch_state = (torch.random.get_rng_state(), torch.is_grad_enabled(), torch.get_default_dtype()) if torch else None
+    seed_everything()
+    try:
+        if torch is not None:
+            torch.set_grad_enabled(True)
+            torch.set_default_dtype(torch.float32)
+        yield
+    finally:
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)
+        if torch_state is not None:
+            torch.random.set_rng_state(torch_state[0])
+            torch.set_grad_enabled(torch_state[1])
+            torch.set_default_dtype(torch_state[2])
+
+
 def evaluate(thunk: Callable[[], Any]) -> str:
     """The probe's value (or its error) as JSON text, with every generator seeded first.
 
     Warnings are silenced: they are not the student's to see, and nbgrader takes a cell that
     wrote to stderr for a failed one.
     """
-    seed_everything()
     try:
-        with warnings.catch_warnings():
+        with probing_state(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             value = thunk()
     except Exception as error:  # noqa: BLE001 - a student's error is an answer too

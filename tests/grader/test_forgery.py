@@ -92,6 +92,13 @@ ATTACKS = {
                                   "fake = types.ModuleType('torch')\nfake.__dict__.update(real_torch.__dict__)\n"
                                   "fake.allclose = lambda *args, **kwargs: True\nfake.equal = lambda *args, **kwargs: True\n"
                                   "sys.modules['torch'] = fake\n"),
+    "correct-but-patches-tensor-while-probed": ("def gaussian_kl(mu, logvar):\n"
+                                                "    torch.Tensor.detach = torch.Tensor.detach  # an attribute of its own\n"
+                                                "    return 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(dim=-1)\n"),
+    "json-patched-while-probed": ("import json\n_dumps = json.dumps\n"
+                                  "def reparameterise(mu, logvar):\n"
+                                  "    json.dumps = lambda value, *a, **k: _dumps(value, *a, **k)\n"
+                                  "    return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)\n"),
     "display-formatter-forged": ("ip = get_ipython()\nip.display_formatter.formatters['text/plain'].for_type("
                                  "str, lambda value, printer, cycle: printer.text(repr('{\"kind\": \"float\", \"value\": \"3.0\"}')))\n"),
 }
@@ -146,6 +153,8 @@ def test_hidden_test_code_never_reaches_a_feedback_page(graded: dict) -> None:
 def test_code_that_reaches_for_internals_is_listed_in_the_report(graded: dict) -> None:
     report = (graded["course"] / "autograder" / "results" / LAB / "report.html").read_text(encoding="utf-8")
     section = report.split("Submissions to look at")[1]
+    for student in ("correct-but-patches-tensor-while-probed", "json-patched-while-probed"):
+        assert f"<td>{student}</td>" in section and "while a hidden check ran" in section, student
     for student in ("error-replies-sent-as-ok", "guard-poisoned", "probe-module-replaced", "hidden-code-read-back",
                     "builtin-overridden-at-call-time", "compiler-replaced", "user-expressions-forged",
                     "sys-modules-torch-swapped"):

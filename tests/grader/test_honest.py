@@ -102,6 +102,14 @@ def honest_corpus(course: Path) -> dict[str, tuple[nbformat.NotebookNode, dict[s
     shadows = "sum = 0\nabs = 'not a function'\nprint = lambda *args, **kwargs: None\n\n" + KL
     notebooks["shadowed-builtins"] = (solved(course, LAB, **{"solution-1": shadows}), FULL)
 
+    in_float64 = "torch.set_default_dtype(torch.float64)\n\n" + KL
+    notebooks["default-dtype-float64"] = (solved(course, LAB, **{"solution-1": in_float64}), FULL)
+
+    nb = solved(course, LAB)
+    test = nb.cells.pop(index_of(nb, "t-reparam"))
+    nb.cells.insert(0, test)
+    notebooks["test-cell-moved-to-the-top"] = (nb, FULL)
+
     notebooks["blank"] = (release(course, LAB), {"t-kl": "0", "t-reparam": "0"})
     notebooks["wrong-kl"] = (solved(course, LAB, **{"solution-1": KL.replace("- 1", "- 2")}), {"t-kl": "0", "t-reparam": "1"})
     return notebooks

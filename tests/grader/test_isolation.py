@@ -7,6 +7,7 @@ import os
 import time
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from coursetool.grade import pipeline
@@ -106,3 +107,29 @@ def test_a_grader_error_is_said_and_graded_again_on_the_next_run(course: Path, t
     assert grade(submissions, course, LAB, *OPTIONS) == 0
     assert "1 to grade" in capsys.readouterr().out
     assert (grades(course)["ana"]["total"], grades(course)["ana"]["status"]) == ("4", "graded")
+
+
+HANGS_WHEN_PROBED = {  # correct on the visible test, endless on the probe with a zero mean
+    "spins": "while True:\n            pass",
+    "sleeps": "import time\n        time.sleep(10_000)",
+    "floods-output": "while True:\n            print('x' * 100_000)",
+}
+
+
+@pytest.mark.parametrize("mode", [(), ("--cold",)], ids=["warm", "cold"])
+def test_a_hidden_check_that_hangs_costs_its_own_cell_only(course: Path, tmp_path: Path, mode: tuple[str, ...]) -> None:
+    lab = "honestlab"
+    submissions = tmp_path / "submissions"
+    for student, hang in HANGS_WHEN_PROBED.items():
+        reparameterise = ("def reparameterise(mu, logvar):\n    if mu.numel() == 20000 and float(mu.abs().sum()) == 0.0:\n"
+                          f"        {hang}\n    return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)\n")
+        nb = corpus.solved(course, lab, **{"solution-2": reparameterise})
+        corpus.write(nb, submissions / student / f"{lab}.ipynb")
+    assert grade(submissions, course, lab, "--cell-timeout", "6", "--jobs", "2", *mode) == 0
+    with open(course / "autograder" / "results" / lab / "grades.csv", newline="") as f:
+        rows = {row["student_id"]: row for row in csv.DictReader(f)}
+    for student in HANGS_WHEN_PROBED:
+        assert (rows[student]["t-kl"], rows[student]["t-reparam"], rows[student]["status"]) == ("2", "0", "graded"), student
+    nb = nbformat.read(course / "autograder" / "autograded" / "spins" / lab / f"{lab}.ipynb", as_version=4)
+    figure = next(c for c in nb.cells if "plt.subplots" in c.source)
+    assert any("image/png" in output.get("data", {}) for output in figure.outputs), "the cells after it ran"

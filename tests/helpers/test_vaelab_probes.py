@@ -35,6 +35,25 @@ def test_kind_dtype_and_shape_must_match_before_values():
     assert judge(as_json(2.0), as_json(2), 1e-6, 1e-4).startswith("expected a float")
 
 
+def test_a_probe_runs_in_the_references_state_and_gives_the_notebook_its_own_back():
+    """Seeded generators, gradients on, float32 by default while the probe runs; the notebook's random streams,
+    gradient mode and default dtype (float64, set honestly) as they were afterwards."""
+    torch.set_default_dtype(torch.float64)
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    torch.set_grad_enabled(False)
+    try:
+        assert json.loads(evaluate(lambda: torch.is_grad_enabled()))["value"] is True
+        assert json.loads(evaluate(lambda: torch.zeros(2)))["dtype"] == "float32"
+        assert evaluate(lambda: torch.rand(2)) == evaluate(lambda: torch.rand(2))
+        assert not torch.is_grad_enabled() and torch.get_default_dtype() is torch.float64
+        assert torch.equal(torch.rand(3), expected)
+    finally:
+        torch.set_grad_enabled(True)
+        torch.set_default_dtype(torch.float32)
+
+
 def test_rigged_objects_encode_as_unsupported_and_earn_nothing():
     class Anything:
         shape = (2,)
