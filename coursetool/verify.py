@@ -18,8 +18,8 @@ import nbformat
 
 from coursetool.build import build_files, parse_course
 from coursetool.grade.lab import AutograderLab
-from coursetool.grade.pipeline import Graded, grade_notebook
-from coursetool.grade.sandbox import bwrap_works
+from coursetool.grade.notebook.pipeline import Graded, grade_notebook
+from coursetool.grade.kernel.sandbox import bwrap_works
 from coursetool.grade.settings import Settings, default_data_root
 from coursetool.model import Lab
 from coursetool.write import replace_outputs

@@ -97,8 +97,8 @@ class Settings:
         return tuple(dict.fromkeys([self.autograder.resolve(), *around, *submissions, *self.hidden_paths]))
 
     def run_spec(self, skip: frozenset[str] = frozenset()) -> RunSpec:
-        from coursetool.grade.gpus import device_nodes
-        from coursetool.grade.sandbox import readable_paths
+        from coursetool.grade.kernel.gpus import device_nodes
+        from coursetool.grade.kernel.sandbox import readable_paths
 
         readable = readable_paths(self.data_root) if self.sandbox else ()
         devices = device_nodes() if self.gpu is not None else ()

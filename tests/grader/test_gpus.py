@@ -9,10 +9,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from coursetool.grade import batch, runner
-from coursetool.grade.gpus import GpuSlots, device_nodes, gpu_for, visible_gpus
+from coursetool.grade.course import batch
+from coursetool.grade.kernel import runner
+from coursetool.grade.kernel.gpus import GpuSlots, device_nodes, gpu_for, visible_gpus
 from coursetool.grade.lab import AutograderLab
-from coursetool.grade.sandbox import bwrap_prefix, bwrap_works
+from coursetool.grade.kernel.sandbox import bwrap_prefix, bwrap_works
 from coursetool.grade.settings import Limits, RunSpec, Settings
 
 

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from coursetool.probes import REFERENCE_FILE
-from coursetool.grade.report import write_atomically
+from coursetool.grade.course.report import write_atomically
 from coursetool.grade.settings import Settings
 
 

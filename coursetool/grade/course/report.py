@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from coursetool.grade.lab import AutograderLab
-from coursetool.grade.late import format_time
+from coursetool.grade.intake.late import format_time
 from coursetool.grade.result import Status
 
 

@@ -22,15 +22,15 @@ from nbformat import NotebookNode
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import LimitOutput
 
-from coursetool.grade import runner
-from coursetool.grade.feedback import feedback_html, rejection_html, warm_up_feedback
+from coursetool.grade.kernel import runner
+from coursetool.grade.notebook.feedback import feedback_html, rejection_html, warm_up_feedback
 from coursetool.grade.lab import AutograderLab, Role, SourceCell
-from coursetool.grade.reference import load_reference, store_reference
-from coursetool.grade.restore import restore
-from coursetool.grade.scrutiny import hidden_lines, redact_outputs, suspicious_lines
+from coursetool.grade.notebook.reference import load_reference, store_reference
+from coursetool.grade.notebook.restore import restore
+from coursetool.grade.notebook.scrutiny import hidden_lines, redact_outputs, suspicious_lines
 from coursetool.grade.result import Outcome, Rejected, Status, SubmissionResult
 from coursetool.grade.settings import RunSpec, Settings
-from coursetool.grade.submissions import Submission
+from coursetool.grade.intake.submissions import Submission
 from coursetool.probes import records_of
 
 

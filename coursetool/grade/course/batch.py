@@ -27,17 +27,18 @@ from typing import Protocol
 import nbformat
 from nbgrader.api import Gradebook
 
-from coursetool.grade import gradebook as book
-from coursetool.grade import late, warm, workdirs
-from coursetool.grade.feedback import write_feedback
-from coursetool.grade.gpus import gpu_for
+from coursetool.grade.course import gradebook as book
+from coursetool.grade.intake import late
+from coursetool.grade.kernel import warm, workdirs
+from coursetool.grade.notebook.feedback import write_feedback
+from coursetool.grade.kernel.gpus import gpu_for
 from coursetool.grade.lab import AutograderLab
-from coursetool.grade.pipeline import ensure_reference, grade_submission, reference_values, warm_up
+from coursetool.grade.notebook.pipeline import ensure_reference, grade_submission, reference_values, warm_up
 from coursetool.grade.result import Outcome, Status, SubmissionResult
-from coursetool.grade.report import Row, write_atomically, write_reports
-from coursetool.grade.runner import warm_server
+from coursetool.grade.course.report import Row, write_atomically, write_reports
+from coursetool.grade.kernel.runner import warm_server
 from coursetool.grade.settings import Settings
-from coursetool.grade.submissions import Submission, discover
+from coursetool.grade.intake.submissions import Submission, discover
 
 
 @dataclass(frozen=True)

@@ -27,14 +27,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from coursetool.grade import workdirs
-from coursetool.grade.batch import grade_here, reference_here
+from coursetool.grade.kernel import workdirs
+from coursetool.grade.course.batch import grade_here, reference_here
 from coursetool.grade.lab import AutograderLab
-from coursetool.grade.pipeline import ReferenceSolutionError, zero_outcome
+from coursetool.grade.notebook.pipeline import ReferenceSolutionError, zero_outcome
 from coursetool.grade.result import Outcome, Status
-from coursetool.grade.sandbox import bwrap_works
+from coursetool.grade.kernel.sandbox import bwrap_works
 from coursetool.grade.settings import Settings
-from coursetool.grade.submissions import Submission
+from coursetool.grade.intake.submissions import Submission
 
 WORKERS = Path(tempfile.gettempdir()) / "coursetool-dask-workers"  # what worker folders are marked as belonging to
 
