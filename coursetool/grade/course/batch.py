@@ -34,6 +34,7 @@ from coursetool.grade.notebook.feedback import write_feedback
 from coursetool.grade.kernel.gpus import gpu_for
 from coursetool.grade.lab import AutograderLab
 from coursetool.grade.notebook.pipeline import ensure_reference, grade_submission, reference_values, warm_up
+from coursetool.grade.notebook.runspec import grading_key, run_spec
 from coursetool.grade.result import Outcome, Status, SubmissionResult
 from coursetool.grade.course.report import Row, write_atomically, write_reports
 from coursetool.grade.kernel.runner import warm_server
@@ -132,14 +133,14 @@ class LocalPool:
 
     def get_ready(self, settings: Settings) -> None:
         """Start the fork server: it imports the lab's modules while the gradebook is prepared."""
-        warm_server(AutograderLab(settings.lab, settings.source_dir), settings.run_spec(), wait=False)
+        warm_server(AutograderLab(settings.lab, settings.source_dir), run_spec(settings), wait=False)
 
     def reference(self, settings: Settings, lab: AutograderLab) -> dict[str, str]:
         return reference_here(settings, lab)
 
     def grade(self, pending: list[Submission], settings: Settings) -> Iterator[tuple[Submission, Outcome]]:
         lab = AutograderLab(settings.lab, settings.source_dir)
-        warm_server(lab, settings.run_spec())  # the workers share it
+        warm_server(lab, run_spec(settings))  # the workers share it
         warm_up(lab)
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=self.jobs, mp_context=context, initializer=die_with_parent) as pool:
@@ -248,7 +249,7 @@ def grade_class(submissions_path: Path, settings: Settings, regrade: bool = Fals
     lab = AutograderLab(settings.lab, settings.source_dir)
     grader = grader or LocalPool(settings.jobs)
     course = book.course_id(settings.autograder)
-    states = StateStore(settings.results_dir / "state", settings.grading_key())
+    states = StateStore(settings.results_dir / "state", grading_key(settings))
     if regrade or not (settings.autograder / "gradebook.db").exists():
         states.clear()
     clear_left_behind(settings.autograder)
