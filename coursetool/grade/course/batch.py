@@ -27,6 +27,7 @@ from typing import Protocol
 import nbformat
 from nbgrader.api import Gradebook
 
+from coursetool.grade.atomic import write_atomically
 from coursetool.grade.course import gradebook as book
 from coursetool.grade.intake import late
 from coursetool.grade.kernel import warm, workdirs
@@ -36,7 +37,7 @@ from coursetool.grade.lab import AutograderLab
 from coursetool.grade.notebook.pipeline import ensure_reference, grade_submission, reference_values, warm_up
 from coursetool.grade.notebook.runspec import grading_key, run_spec
 from coursetool.grade.result import Outcome, Status, SubmissionResult
-from coursetool.grade.course.report import Row, write_atomically, write_reports
+from coursetool.grade.course.report import Row, write_reports
 from coursetool.grade.kernel.runner import warm_server
 from coursetool.grade.settings import Settings
 from coursetool.grade.intake.submissions import Submission, discover

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from coursetool.grade.atomic import write_atomically
 from coursetool.grade.notebook.runspec import grading_key
 from coursetool.probes import REFERENCE_FILE
-from coursetool.grade.course.report import write_atomically
 from coursetool.grade.settings import Settings
 
 
