@@ -19,8 +19,10 @@ import nbformat
 
 from coursetool.build import build_files, parse_course
 from coursetool.grade.lab import AutograderLab
-from coursetool.grade.pipeline import Graded, grade_notebook
-from coursetool.grade.sandbox import bwrap_works, why_no_sandbox
+from coursetool.grade.notebook.pipeline import Graded, grade_notebook
+from coursetool.grade.kernel.runner import CellStatus
+from coursetool.grade.kernel.sandbox import bwrap_works, why_no_sandbox
+from coursetool.grade.notebook.runspec import run_spec
 from coursetool.grade.settings import Settings, default_data_root
 from coursetool.model import Lab
 from coursetool.write import replace_outputs
@@ -65,7 +67,7 @@ def solution_problems(lab: Lab, graded_lab: AutograderLab, graded: Graded) -> li
     problems += [f"{lab.path}: {note}" for note in graded.notes if note.startswith("probe ")]
     for index, source in enumerate(graded.origins):
         run = graded.execution.cells.get(index)
-        if source is None or run is None or run.status in ("ok", "skipped"):
+        if source is None or run is None or run.status in (CellStatus.OK, CellStatus.SKIPPED):
             continue
         what = f"test cell {source.grade_id}" if source.grade_id in graded.scores else "cell"
         problems.append(f"{source_line(lab, graded_lab, source.index)}: {what} fails in the solution: {run.detail}")
@@ -89,10 +91,10 @@ def verify_lab(lab: Lab, files: dict[str, bytes]) -> Verdicts:
         graded_lab = AutograderLab(lab.name, settings.source_dir)
         started = time.perf_counter()
         solution = grade_notebook(nbformat.reads(files[f"solutions/{lab.name}.ipynb"].decode(), as_version=4),
-                                  graded_lab, settings.run_spec())
+                                  graded_lab, run_spec(settings))
         solved = time.perf_counter()
         blank = grade_notebook(nbformat.reads(files[f"release/{lab.name}.ipynb"].decode(), as_version=4),
-                               graded_lab, settings.run_spec(skip=skipped_on_blank(lab, graded_lab)), solution.reference)
+                               graded_lab, run_spec(settings, skip=skipped_on_blank(lab, graded_lab)), solution.reference)
         problems = solution_problems(lab, graded_lab, solution) + blank_problems(lab, graded_lab, blank)
         unsandboxed = "" if settings.sandbox else " (run WITHOUT the grader's sandbox)"
         print(f"{lab.name}: solution {solved - started:.1f} s, blank {time.perf_counter() - solved:.1f} s{unsandboxed}, "

@@ -9,7 +9,7 @@ import pytest
 
 from coursetool.build import build_files
 from coursetool.grade.command import register
-from coursetool.grade.sandbox import bwrap_works, why_no_sandbox
+from coursetool.grade.kernel.sandbox import bwrap_works, why_no_sandbox
 from coursetool.write import replace_outputs
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from coursetool.grade.sandbox import bwrap_command
+from coursetool.grade.kernel.sandbox import bwrap_command
 
 REPO = Path(__file__).resolve().parents[2]
 DASK = str(Path(sys.executable).parent / "dask")

@@ -13,13 +13,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from coursetool.grade import sandbox
+from coursetool.grade.kernel import sandbox
 from coursetool.grade.command import register
 from coursetool.grade.lab import AutograderLab
-from coursetool.grade.report import Row, report_figure
-from coursetool.grade.restore import restore
+from coursetool.grade.course.report import Row, report_figure
+from coursetool.grade.notebook.restore import restore
 from coursetool.grade.result import Status
-from coursetool.grade.scrutiny import suspicious_lines
+from coursetool.grade.notebook.scrutiny import suspicious_lines
 from coursetool.grade.settings import Limits, RunSpec
 from tests.grader import corpus
 from tests.grader.conftest import needs_sandbox

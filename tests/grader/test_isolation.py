@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from coursetool.grade import pipeline
+from coursetool.grade.notebook import pipeline
 from tests.grader import corpus
 from tests.grader.conftest import grade, needs_sandbox
 
@@ -62,7 +62,7 @@ def test_a_hostile_student_harms_no_classmate_and_gets_what_running_the_notebook
 
 
 def test_a_server_seen_as_a_zombie_is_not_running() -> None:
-    from coursetool.grade.warm import process_running
+    from coursetool.grade.kernel.warm import process_running
 
     pid = os.fork()
     if pid == 0:

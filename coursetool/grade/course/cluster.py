@@ -28,14 +28,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from coursetool.grade import workdirs
-from coursetool.grade.batch import grade_here, reference_here
+from coursetool.grade.kernel import workdirs
+from coursetool.grade.course.batch import grade_here, reference_here
 from coursetool.grade.lab import AutograderLab
-from coursetool.grade.pipeline import ReferenceSolutionError, zero_outcome
+from coursetool.grade.notebook.pipeline import ReferenceSolutionError, zero_outcome
+from coursetool.grade.notebook.runspec import grading_key, run_spec
 from coursetool.grade.result import Outcome, Status
-from coursetool.grade.sandbox import bwrap_works, environment_problem, why_no_sandbox
+from coursetool.grade.kernel.sandbox import bwrap_works, environment_problem, why_no_sandbox
 from coursetool.grade.settings import Settings
-from coursetool.grade.submissions import Submission
+from coursetool.grade.intake.submissions import Submission
 
 WORKERS = Path(tempfile.gettempdir()) / "coursetool-dask-workers"  # what worker folders are marked as belonging to
 
@@ -125,7 +126,7 @@ def check_sandbox(settings: Settings) -> None:
     if not bwrap_works():
         raise ClusterError(f"worker {socket.gethostname()} refuses to run student code without a sandbox: "
                            f"{why_no_sandbox()}; or grade with --no-sandbox")
-    problem = environment_problem(settings.run_spec())
+    problem = environment_problem(run_spec(settings))
     if problem:
         raise ClusterError(f"worker {socket.gethostname()}: {problem}")
 
@@ -203,7 +204,7 @@ class DaskCluster:
         bundle = LabBundle.read(settings)
         with self.connect() as client:
             future = client.submit(reference_task, bundle, settings,
-                                   key=f"coursetool-reference-{bundle.digest[:24]}-{settings.grading_key()[:24]}")
+                                   key=f"coursetool-reference-{bundle.digest[:24]}-{grading_key(settings)[:24]}")
             try:
                 return future.result()
             except KilledWorker:
@@ -220,7 +221,7 @@ class DaskCluster:
 
         lab = LabBundle.read(settings)
         bundle = client.submit(hand_out, lab, key=f"coursetool-lab-{lab.digest}")
-        grading_key = settings.grading_key()
+        run_key = grading_key(settings)
         waiting = iter(pending)
         running: dict[Any, Submission] = {}
         completed = as_completed()
@@ -229,7 +230,7 @@ class DaskCluster:
             window = self.ahead * max(1, sum(client.nthreads().values()))
             while len(running) < window and (submission := next(waiting, None)) is not None:
                 future = client.submit(grade_task, bundle, Task.of(submission), settings,
-                                       key=task_key(submission, grading_key))
+                                       key=task_key(submission, run_key))
                 running[future] = submission
                 completed.add(future)
 
