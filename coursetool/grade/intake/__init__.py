@@ -1,0 +1,1 @@
+"""Where submissions come from: LMS downloads, nbgrader's exchange, submission times."""
