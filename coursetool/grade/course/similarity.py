@@ -13,9 +13,9 @@ identifiers, reworded comments, spacing and blank lines change nothing, and a no
 
 Comparison (an index, not every pair diffed): only fingerprints held by two or more documents
 can be shared; they become the columns of a 0/1 matrix, one row per document, and one matrix
-product gives every pair's overlap at once. A fingerprint held by ``d`` documents weighs
-``2 / d``: shared by exactly two it counts 1, shared by the whole class (the one way everybody
-writes a one-line formula) almost nothing. A pair's similarity is the weighted share of the
+product gives every pair's overlap at once. A fingerprint held by ``d`` of ``n`` documents
+weighs ``log(n / d) / log(n / 2)`` (a normalised idf): shared by exactly two it counts 1,
+shared by the whole class (the one way everybody writes a one-line formula) nothing. A pair's similarity is the weighted share of the
 smaller side's own code found in the other, over the whole notebook or over one exercise
 (so a copy of one or two exercises inside own work is found), where the shared code is
 substantial (``PAIR_EVIDENCE``, ``EXERCISE_EVIDENCE``: near-blank notebooks never pair).
@@ -26,9 +26,13 @@ import csv
 import html
 import io
 import logging
+import math
+import multiprocessing
+import os
 import re
 import time
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,6 +55,7 @@ FLOOR = 0.15                     # pairs below this are not listed in similarity
 PAIR_EVIDENCE = 12.0             # weighted shared fingerprints a whole-notebook score needs
 EXERCISE_EVIDENCE = 8.0          # ... and an exercise's score
 CELL_SHARE = 0.5                 # an exercise is named in ``cells`` from this share of it in common
+PARALLEL_FROM = 40               # from this many notebooks, extraction runs in several processes
 HEADING = re.compile(r"^#+\s*((?:Exercise|Question)\s+\d+(?:\.\d+)*)", re.MULTILINE)
 HEADER = ["student_a", "student_b", "similarity", "flagged", "cells"]
 
@@ -188,6 +193,13 @@ def work_hashes(work: Work, boilerplate: np.ndarray) -> dict[int, set[str]]:
 
 # --- comparison --------------------------------------------------------------------------------
 
+def weight(holders: int, documents: int) -> float:
+    """A fingerprint's weight: 1 when two documents hold it, falling to 0 when all do (a normalised idf)."""
+    if documents < 3:
+        return 1.0
+    return max(0.0, math.log(documents / holders)) / math.log(documents / 2)
+
+
 @dataclass
 class Index:
     """The fingerprints of every document, with their weights and the shared ones as matrix columns."""
@@ -203,7 +215,7 @@ class Index:
         for found in hashes:
             for value in found:
                 holders[value] = holders.get(value, 0) + 1
-        weights = {value: 2.0 / count for value, count in holders.items()}
+        weights = {value: weight(count, len(names)) for value, count in holders.items()}
         shared = sorted(value for value, count in holders.items() if count > 1)
         return cls(names, hashes, weights, {value: column for column, value in enumerate(shared)})
 
@@ -221,7 +233,9 @@ class Index:
         weights = np.zeros(len(self.columns), dtype=np.float32)
         for value, column in self.columns.items():
             weights[column] = self.weights[value]
-        return (matrix * weights) @ matrix.T
+        used = matrix.any(axis=0)
+        held = matrix[:, used]
+        return (held * weights[used]) @ held.T
 
 
 def shares(overlap: np.ndarray, totals: np.ndarray, evidence: float) -> np.ndarray:
@@ -240,18 +254,17 @@ def comparable(works: list[Work]) -> np.ndarray:
     return np.triu(allowed)
 
 
-def find_pairs(works: list[Work], boilerplate: np.ndarray) -> list[Pair]:
+def find_pairs(works: list[Work], hashes: list[dict[int, set[str]]]) -> list[Pair]:
     """Every pair above ``FLOOR``, highest first (then by names)."""
-    index = Index.build([w.student for w in works], [work_hashes(w, boilerplate) for w in works])
+    index = Index.build([w.student for w in works], hashes)
     exercises = list(dict.fromkeys(e for w in works for e in w.exercises))
     best = shares(index.overlaps(), index.totals(), PAIR_EVIDENCE)
-    per_exercise = {e: shares(index.overlaps(e), index.totals(e), 0.0) for e in exercises}
-    evidence = {e: index.overlaps(e) for e in exercises} if exercises else {}
+    evidence = {e: index.overlaps(e) for e in exercises}
+    per_exercise = {e: shares(evidence[e], index.totals(e), 0.0) for e in exercises}
     for e in exercises:
         best = np.maximum(best, np.where(evidence[e] >= EXERCISE_EVIDENCE, per_exercise[e], 0.0))
-    allowed = comparable(works)
     pairs = []
-    for a, b in zip(*np.nonzero(allowed & (best >= FLOOR))):
+    for a, b in zip(*np.nonzero(comparable(works) & (best >= FLOOR))):
         cells = tuple(e for e in exercises if per_exercise[e][a, b] >= CELL_SHARE and evidence[e][a, b] >= 2.0)
         first, second = sorted((index.names[a], index.names[b]), key=lambda n: (n == SOLUTION, n))
         score = round(float(best[a, b]), 3)
@@ -259,42 +272,79 @@ def find_pairs(works: list[Work], boilerplate: np.ndarray) -> list[Pair]:
     return sorted(pairs, key=lambda p: (-p.similarity, p.student_a, p.student_b))
 
 
-def read_work(lab: AutograderLab, student: str, path: Path, labels: list[str], known: frozenset[str],
-              earlier: bool = False) -> Work | str:
-    """A student's work, or why it cannot be read as this lab."""
+@dataclass(frozen=True)
+class Extractor:
+    """Reads a notebook as what its student wrote, and fingerprints it; the same in every worker process."""
+
+    lab: AutograderLab
+    labels: list[str]
+    known: frozenset[str]
+    boilerplate: np.ndarray
+
+    def work(self, student: str, path: Path, earlier: bool) -> Work | str:
+        """A student's work, or why it cannot be read as this lab."""
+        try:
+            work = written_work(self.lab, nbformat.read(path, as_version=4), student, self.labels, self.known)
+        except Rejected as rejected:
+            return str(rejected)
+        except Exception as error:  # a notebook that does not parse is graded (and explained) elsewhere
+            return f"not a readable notebook ({type(error).__name__})"
+        work.earlier = earlier
+        return work
+
+    def __call__(self, source: tuple[str, Path, bool]) -> tuple[Work | str, dict[int, set[str]]]:
+        found = self.work(*source)
+        return found, ({} if isinstance(found, str) else work_hashes(found, self.boilerplate))
+
+
+_forked: Extractor | None = None  # the extractor forked workers inherit instead of receiving it pickled
+
+
+def extract_forked(source: tuple[str, Path, bool]) -> tuple[Work | str, dict[int, set[str]]]:
+    assert _forked is not None
+    return _forked(source)
+
+
+def extract_all(extractor: Extractor, sources: list[tuple[str, Path, bool]], jobs: int) -> list[tuple[Work | str, dict]]:
+    """Every source read and fingerprinted, on ``jobs`` forked processes (fork keeps Python's string hashes equal)."""
+    global _forked
+    if jobs <= 1 or len(sources) < PARALLEL_FROM:
+        return [extractor(source) for source in sources]
+    _forked = extractor
     try:
-        notebook = nbformat.read(path, as_version=4)
-        work = written_work(lab, notebook, student, labels, known)
-    except Rejected as rejected:
-        return str(rejected)
-    except Exception as error:  # a notebook that does not parse is graded (and explained) elsewhere
-        return f"not a readable notebook ({type(error).__name__})"
-    work.earlier = earlier
-    return work
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            return list(pool.map(extract_forked, sources, chunksize=max(1, len(sources) // (4 * jobs))))
+    finally:
+        _forked = None
 
 
 def analyse(lab: AutograderLab, notebooks: Mapping[str, Path], release: Path | None,
-            earlier: Mapping[str, Path] | None = None) -> Analysis:
+            earlier: Mapping[str, Path] | None = None, jobs: int | None = None) -> Analysis:
     """Compare every student's notebook with every other, the lab's solution and earlier years' work.
 
     ``release`` is the notebook students started from: its code is what nobody is compared on.
+    ``jobs`` processes read and fingerprint the notebooks (default: the usable cores).
     """
     started = time.monotonic()
     starter = release_code(lab, release)
-    labels, known = exercise_labels(lab), released_lines(starter)
-    works, skipped = [solution_work(lab, labels, known)], {}
+    extractor = Extractor(lab, exercise_labels(lab), released_lines(starter), boilerplate_hashes(starter))
+    solution = solution_work(lab, extractor.labels, extractor.known)
+    works, hashes, skipped = [solution], [work_hashes(solution, extractor.boilerplate)], {}
     sources = [(name, path, False) for name, path in notebooks.items()]
     sources += [(name, path, True) for name, path in (earlier or {}).items()]
-    for name, path, old in sources:
-        found = read_work(lab, name, path, labels, known, old)
+    for (name, _, _), (found, found_hashes) in zip(sources, extract_all(extractor, sources, jobs or usable_cores())):
         if isinstance(found, str):
             skipped[name] = found
             log.info("similarity: %s skipped: %s", name, found)
         else:
             works.append(found)
-    boilerplate = boilerplate_hashes(starter)
-    pairs = find_pairs(works, boilerplate)
-    return Analysis(pairs, {w.student: w for w in works}, skipped, time.monotonic() - started, boilerplate)
+            hashes.append(found_hashes)
+    pairs = find_pairs(works, hashes)
+    return Analysis(pairs, {w.student: w for w in works}, skipped, time.monotonic() - started, extractor.boilerplate)
+
+
+def usable_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def earlier_notebooks(folders: Iterable[Path], find: callable) -> dict[str, Path]:
