@@ -48,7 +48,7 @@ sys.path.insert(0, str(REPO))
 from nbgrader.api import Gradebook  # noqa: E402
 
 from coursetool.build import build_files  # noqa: E402
-from coursetool.grade import gradebook as book  # noqa: E402
+from coursetool.grade.course import gradebook as book  # noqa: E402
 from coursetool.grade.lab import AutograderLab  # noqa: E402
 from coursetool.grade.result import SubmissionResult  # noqa: E402
 from coursetool.write import replace_outputs  # noqa: E402

@@ -66,7 +66,7 @@ def reference_seconds(root: Path) -> float:
     shutil.copy(course / "solutions" / f"{LAB}.ipynb", empty / "nobody" / f"{LAB}.ipynb")
     started = time.perf_counter()
     subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]);"
-                    "from coursetool.grade.pipeline import ensure_reference, load_lab;"
+                    "from coursetool.grade.notebook.pipeline import ensure_reference, load_lab;"
                     "from coursetool.grade.settings import Settings, default_data_root;"
                     "s = Settings(lab=sys.argv[2], autograder=Path(sys.argv[3]), data_root=default_data_root());"
                     "ensure_reference(s, load_lab(s.lab, s.source_dir))", str(REPO), LAB, str(course / "autograder")],

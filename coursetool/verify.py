@@ -18,8 +18,9 @@ import nbformat
 
 from coursetool.build import build_files, parse_course
 from coursetool.grade.lab import AutograderLab
-from coursetool.grade.pipeline import Graded, grade_notebook
-from coursetool.grade.sandbox import bwrap_works
+from coursetool.grade.notebook.pipeline import Graded, grade_notebook
+from coursetool.grade.kernel.sandbox import bwrap_works
+from coursetool.grade.notebook.runspec import run_spec
 from coursetool.grade.settings import Settings, default_data_root
 from coursetool.model import Lab
 from coursetool.write import replace_outputs
@@ -88,10 +89,10 @@ def verify_lab(lab: Lab, files: dict[str, bytes]) -> Verdicts:
         graded_lab = AutograderLab(lab.name, settings.source_dir)
         started = time.perf_counter()
         solution = grade_notebook(nbformat.reads(files[f"solutions/{lab.name}.ipynb"].decode(), as_version=4),
-                                  graded_lab, settings.run_spec())
+                                  graded_lab, run_spec(settings))
         solved = time.perf_counter()
         blank = grade_notebook(nbformat.reads(files[f"release/{lab.name}.ipynb"].decode(), as_version=4),
-                               graded_lab, settings.run_spec(skip=skipped_on_blank(lab, graded_lab)), solution.reference)
+                               graded_lab, run_spec(settings, skip=skipped_on_blank(lab, graded_lab)), solution.reference)
         problems = solution_problems(lab, graded_lab, solution) + blank_problems(lab, graded_lab, blank)
         print(f"{lab.name}: solution {solved - started:.1f} s, blank {time.perf_counter() - solved:.1f} s"
               f"{'' if settings.sandbox else ' (no sandbox: bwrap missing or not permitted)'}, "

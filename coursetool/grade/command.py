@@ -6,14 +6,14 @@ import os
 import sys
 from pathlib import Path
 
-from coursetool.grade import kernel_limits
-from coursetool.grade.batch import grade_class, usable_cores, warn
-from coursetool.grade.cluster import ClusterError, DaskCluster
-from coursetool.grade.late import METHODS, PenaltySettingError, parse_due
-from coursetool.grade.pipeline import ReferenceSolutionError
-from coursetool.grade.sandbox import bwrap_works
+from coursetool.grade.kernel import limits as kernel_limits
+from coursetool.grade.course.batch import grade_class, usable_cores, warn
+from coursetool.grade.course.cluster import ClusterError, DaskCluster
+from coursetool.grade.intake.late import METHODS, PenaltySettingError, parse_due
+from coursetool.grade.notebook.pipeline import ReferenceSolutionError
+from coursetool.grade.kernel.sandbox import bwrap_works
 from coursetool.grade.settings import Limits, Settings, default_data_root
-from coursetool.grade.submissions import SubmissionsError
+from coursetool.grade.intake.submissions import SubmissionsError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

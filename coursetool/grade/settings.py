@@ -1,14 +1,9 @@
 """What a grading run needs to know, fixed once per run, and what one kernel run is given."""
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import sys
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-
-INLINE_BACKEND = "module://matplotlib_inline.backend_inline"  # figures become cell outputs, as in Jupyter
 
 
 @dataclass(frozen=True)
@@ -95,56 +90,6 @@ class Settings:
         around = [course / name for name in ("solutions", "source", ".git")]
         submissions = [self.submissions] if self.submissions else []
         return tuple(dict.fromkeys([self.autograder.resolve(), *around, *submissions, *self.hidden_paths]))
-
-    def run_spec(self, skip: frozenset[str] = frozenset()) -> RunSpec:
-        from coursetool.grade.gpus import device_nodes
-        from coursetool.grade.sandbox import readable_paths
-
-        readable = readable_paths(self.data_root) if self.sandbox else ()
-        devices = device_nodes() if self.gpu is not None else ()
-        return RunSpec(self.limits, kernel_environment(self), self.sandbox, readable, self.all_hidden(),
-                       self.threads_per_kernel, skip, devices, self.warm and not devices)
-
-    def grading_key(self) -> str:
-        """Hash of everything besides the submission that can change a grade or what a kernel sees."""
-        spec = replace(self, gpu=None).run_spec()  # which GPU a kernel gets changes no grade
-        described = {
-            "source": hashlib.sha256(self.source_notebook.read_bytes()).hexdigest(),
-            "limits": asdict(self.limits),
-            "quick": self.quick,
-            "data_root": str(self.data_root),
-            "sandbox": self.sandbox,
-            "readable": sorted(map(str, spec.readable)),
-            "hidden": sorted(map(str, self.hidden_paths)),  # not the submissions: a class may be handed in anew
-            "env": spec.env,
-        }
-        return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()
-
-
-def kernel_environment(settings: Settings) -> dict[str, str]:
-    """The kernel's environment, nothing of the grader's own; the runner adds the scratch folder's paths."""
-    threads = str(settings.threads_per_kernel)
-    env = {
-        "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
-        "LANG": "C.UTF-8",
-        "MPLBACKEND": INLINE_BACKEND,
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONHASHSEED": "0",
-        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-        "OMP_NUM_THREADS": threads,
-        "MKL_NUM_THREADS": threads,
-        "OPENBLAS_NUM_THREADS": threads,
-        "NBGRADER_EXECUTION": "autograde",
-        "VAELAB_OFFLINE": "1",
-        "VAELAB_PROGRESS": "plain",  # no front end shows live bars: one final line per epoch
-    }
-    if settings.quick:
-        env["VAELAB_QUICK"] = "1"
-    if settings.data_root:
-        env["VAELAB_DATA"] = str(settings.data_root)
-    if settings.gpu is not None:
-        env["CUDA_VISIBLE_DEVICES"] = settings.gpu
-    return env
 
 
 def default_data_root() -> Path | None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from coursetool.grade.sandbox import bwrap_works
+from coursetool.grade.kernel.sandbox import bwrap_works
 from tests.grader import corpus
 from tests.grader.conftest import grade
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from coursetool.grade import runner
-from coursetool.grade.sandbox import bwrap_works
+from coursetool.grade.kernel import runner
+from coursetool.grade.kernel.sandbox import bwrap_works
 from coursetool.probes import REFERENCE_FILE
 from tests.grader import corpus
 from tests.grader.conftest import grade

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
-from coursetool.grade.cluster import LabBundle, Task, task_key
+from coursetool.grade.course.cluster import LabBundle, Task, task_key
 from coursetool.grade.settings import Settings
-from coursetool.grade.submissions import Submission
+from coursetool.grade.intake.submissions import Submission
 
 
 def autograder_folder(root: Path) -> Settings:

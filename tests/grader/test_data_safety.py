@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from coursetool.grade import workdirs
+from coursetool.grade.kernel import workdirs
 from tests.grader import corpus
 from tests.grader.conftest import grade
 

@@ -8,7 +8,7 @@ import pytest
 
 from nbgrader.api import Gradebook
 
-from coursetool.grade.gradebook import course_id
+from coursetool.grade.course.gradebook import course_id
 from tests.grader import corpus
 from tests.grader.conftest import grade
 

@@ -9,10 +9,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from coursetool.grade import batch, runner
-from coursetool.grade.gpus import GpuSlots, device_nodes, gpu_for, visible_gpus
+from coursetool.grade.course import batch
+from coursetool.grade.kernel import runner
+from coursetool.grade.kernel.gpus import GpuSlots, device_nodes, gpu_for, visible_gpus
 from coursetool.grade.lab import AutograderLab
-from coursetool.grade.sandbox import bwrap_prefix, bwrap_works
+from coursetool.grade.kernel.sandbox import bwrap_prefix, bwrap_works
+from coursetool.grade.notebook.runspec import grading_key, run_spec
 from coursetool.grade.settings import Limits, RunSpec, Settings
 
 
@@ -97,16 +99,16 @@ def test_full_mode_gives_a_kernel_one_gpu_and_quick_mode_none(tmp_path: Path) ->
     slots = GpuSlots(["3", "5"], tmp_path / "locks")
     with gpu_for(settings(tmp_path, quick=False), slots) as assigned:
         assert assigned.gpu in ("3", "5")
-        assert assigned.run_spec().env["CUDA_VISIBLE_DEVICES"] == assigned.gpu
+        assert run_spec(assigned).env["CUDA_VISIBLE_DEVICES"] == assigned.gpu
         with gpu_for(settings(tmp_path, quick=False), slots) as other:
             assert {assigned.gpu, other.gpu} == {"3", "5"}
     with gpu_for(settings(tmp_path, quick=True), slots) as quick:
-        assert quick.gpu is None and "CUDA_VISIBLE_DEVICES" not in quick.run_spec().env
+        assert quick.gpu is None and "CUDA_VISIBLE_DEVICES" not in run_spec(quick).env
 
 
 def test_full_mode_on_a_machine_without_gpus_runs_on_the_cpu(tmp_path: Path) -> None:
     with gpu_for(settings(tmp_path, quick=False), GpuSlots([], tmp_path / "locks")) as assigned:
-        spec = assigned.run_spec()
+        spec = run_spec(assigned)
         assert assigned.gpu is None and spec.devices == () and "CUDA_VISIBLE_DEVICES" not in spec.env
 
 
@@ -133,7 +135,7 @@ def test_a_sandboxed_kernel_computes_on_its_gpu(tmp_path: Path) -> None:
                     limits=Limits(memory_mb=65536))
     with gpu_for(base) as assigned:
         run = nbformat.from_dict(nb)
-        execution = runner.execute(run, lab, assigned.run_spec())
+        execution = runner.execute(run, lab, run_spec(assigned))
     assert execution.stopped is None and execution.cells[0].status == "ok", run.cells[0].outputs
     printed = "".join(output.get("text", "") for output in run.cells[0].outputs).split()
     assert printed == [assigned.gpu, "1", "8.0"]
@@ -144,7 +146,7 @@ def test_which_gpu_a_kernel_gets_leaves_the_grading_key_alone(tmp_path: Path) ->
     base.source_dir.mkdir(parents=True)
     base.source_notebook.write_text("{}")
     with gpu_for(base, GpuSlots(["1"], tmp_path / "locks")) as assigned:
-        assert assigned.grading_key() == base.grading_key()
+        assert grading_key(assigned) == grading_key(base)
 
 
 def test_the_reference_run_gets_a_gpu_of_its_own_in_full_mode(tmp_path: Path, built_course: Path,

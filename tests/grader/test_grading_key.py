@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from coursetool.grade.notebook.runspec import grading_key
 from coursetool.grade.settings import Settings
 from tests.grader import corpus
 from tests.grader.conftest import grade
@@ -22,13 +23,13 @@ def test_the_key_covers_sandbox_settings_but_not_where_the_class_was_handed_in(t
     (autograder / "source" / LAB).mkdir(parents=True)
     (autograder / "source" / LAB / f"{LAB}.ipynb").write_text("{}")
     base = Settings(lab=LAB, autograder=autograder, submissions=tmp_path / "a.zip")
-    key = base.grading_key()
-    assert Settings(lab=LAB, autograder=autograder, submissions=tmp_path / "b.zip").grading_key() == key
+    key = grading_key(base)
+    assert grading_key(Settings(lab=LAB, autograder=autograder, submissions=tmp_path / "b.zip")) == key
     changed = [Settings(lab=LAB, autograder=autograder, sandbox=False),
                Settings(lab=LAB, autograder=autograder, hidden_paths=(tmp_path / "secret",)),
                Settings(lab=LAB, autograder=autograder, data_root=tmp_path / "data"),
                Settings(lab=LAB, autograder=autograder, quick=False)]
-    assert all(settings.grading_key() != key for settings in changed)
+    assert all(grading_key(settings) != key for settings in changed)
 
 
 @pytest.mark.slow

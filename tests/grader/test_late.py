@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from nbgrader.api import Gradebook
 
-from coursetool.grade.gradebook import course_id
-from coursetool.grade.late import Lateness, parse_due, penalty
-from coursetool.grade.submissions import discover
+from coursetool.grade.course.gradebook import course_id
+from coursetool.grade.intake.late import Lateness, parse_due, penalty
+from coursetool.grade.intake.submissions import discover
 from tests.grader import corpus
 from tests.grader.conftest import grade
 

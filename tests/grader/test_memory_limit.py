@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from coursetool.grade import kernel_limits
+from coursetool.grade.kernel import limits as kernel_limits
 from tests.grader import corpus
 from tests.grader.conftest import grade
 

@@ -15,7 +15,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from coursetool.build import build_files
-from coursetool.grade.gradebook import course_id
+from coursetool.grade.course.gradebook import course_id
 from coursetool.write import replace_outputs
 from tests.grader import corpus
 from tests.grader.conftest import grade

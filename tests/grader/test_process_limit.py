@@ -8,8 +8,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from coursetool.grade import kernel_limits
-from coursetool.grade.sandbox import bwrap_works
+from coursetool.grade.kernel import limits as kernel_limits
+from coursetool.grade.kernel.sandbox import bwrap_works
 from tests.grader import corpus
 from tests.grader.conftest import grade
 

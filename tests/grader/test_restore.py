@@ -8,7 +8,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
 from coursetool.grade.lab import AutograderLab, Role
-from coursetool.grade.restore import restore
+from coursetool.grade.notebook.restore import restore
 from coursetool.grade.result import Rejected
 from tests.grader import corpus
 

@@ -11,7 +11,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell
 
-from coursetool.grade.sandbox import bwrap_works
+from coursetool.grade.kernel.sandbox import bwrap_works
 from tests.grader import corpus
 from tests.grader.conftest import grade
 

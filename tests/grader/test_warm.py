@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from coursetool.grade import warm
-from coursetool.grade.sandbox import bwrap_works, readable_paths
+from coursetool.grade.kernel import warm
+from coursetool.grade.kernel.sandbox import bwrap_works, readable_paths
 from coursetool.grade.settings import Limits, RunSpec
 from tests.grader import corpus
 from tests.grader.conftest import grade

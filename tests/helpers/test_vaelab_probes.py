@@ -88,7 +88,7 @@ def test_the_grader_judges_tensors_without_importing_torch():
     """The grader loads the probe module by its file: every grading process is spared torch."""
     script = f"""
 import sys
-from coursetool.grade.pipeline import probe_judge
+from coursetool.grade.notebook.pipeline import probe_judge
 judge = probe_judge().judge
 same, other = {as_json(torch.arange(3.0))!r}, {as_json(torch.arange(3.0) + 1)!r}
 assert judge(same, same, 1e-6, 1e-4) is None and judge(same, other, 1e-6, 1e-4) == "wrong values"

@@ -1,1 +1,1 @@
-"""The class as a whole: grading a class, its gradebook, reports, similarity and LMS files."""
+"""A class as a whole: the batch run, the cluster backend, the nbgrader gradebook and the class report."""

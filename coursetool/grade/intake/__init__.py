@@ -1,1 +1,1 @@
-"""Where submissions come from: LMS downloads, nbgrader's exchange, submission times."""
+"""Taking a class's work in: the submissions found, their ids and times, late penalties."""

@@ -12,9 +12,9 @@ from sqlalchemy.exc import SAWarning
 from traitlets.config.loader import PyFileConfigLoader
 
 from coursetool.grade.lab import AutograderLab
-from coursetool.grade.late import Lateness, penalty
+from coursetool.grade.intake.late import Lateness, penalty
 from coursetool.grade.result import SubmissionResult
-from coursetool.grade.submissions import Submission
+from coursetool.grade.intake.submissions import Submission
 
 
 def course_id(autograder: Path) -> str:

@@ -5,14 +5,14 @@ import base64
 import csv
 import html
 import io
-import os
 import statistics
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from coursetool.grade.atomic import write_atomically
 from coursetool.grade.lab import AutograderLab
-from coursetool.grade.late import format_time
+from coursetool.grade.intake.late import format_time
 from coursetool.grade.result import Status
 
 
@@ -35,13 +35,6 @@ class Row:
 
 def format_points(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(data)
-    os.replace(partial, path)
 
 
 def grades_csv(lab: AutograderLab, rows: list[Row]) -> bytes:

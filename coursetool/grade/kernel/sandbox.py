@@ -22,7 +22,7 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import List, Unicode
 
-from coursetool.grade import kernel_limits
+from coursetool.grade.kernel import limits as kernel_limits
 from coursetool.grade.settings import Limits, RunSpec
 
 SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32")

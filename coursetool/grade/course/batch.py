@@ -27,17 +27,20 @@ from typing import Protocol
 import nbformat
 from nbgrader.api import Gradebook
 
-from coursetool.grade import gradebook as book
-from coursetool.grade import late, warm, workdirs
-from coursetool.grade.feedback import write_feedback
-from coursetool.grade.gpus import gpu_for
+from coursetool.grade.atomic import write_atomically
+from coursetool.grade.course import gradebook as book
+from coursetool.grade.intake import late
+from coursetool.grade.kernel import warm, workdirs
+from coursetool.grade.notebook.feedback import write_feedback
+from coursetool.grade.kernel.gpus import gpu_for
 from coursetool.grade.lab import AutograderLab
-from coursetool.grade.pipeline import ensure_reference, grade_submission, reference_values, warm_up
+from coursetool.grade.notebook.pipeline import ensure_reference, grade_submission, reference_values, warm_up
+from coursetool.grade.notebook.runspec import grading_key, run_spec
 from coursetool.grade.result import Outcome, Status, SubmissionResult
-from coursetool.grade.report import Row, write_atomically, write_reports
-from coursetool.grade.runner import warm_server
+from coursetool.grade.course.report import Row, write_reports
+from coursetool.grade.kernel.runner import warm_server
 from coursetool.grade.settings import Settings
-from coursetool.grade.submissions import Submission, discover
+from coursetool.grade.intake.submissions import Submission, discover
 
 
 @dataclass(frozen=True)
@@ -131,14 +134,14 @@ class LocalPool:
 
     def get_ready(self, settings: Settings) -> None:
         """Start the fork server: it imports the lab's modules while the gradebook is prepared."""
-        warm_server(AutograderLab(settings.lab, settings.source_dir), settings.run_spec(), wait=False)
+        warm_server(AutograderLab(settings.lab, settings.source_dir), run_spec(settings), wait=False)
 
     def reference(self, settings: Settings, lab: AutograderLab) -> dict[str, str]:
         return reference_here(settings, lab)
 
     def grade(self, pending: list[Submission], settings: Settings) -> Iterator[tuple[Submission, Outcome]]:
         lab = AutograderLab(settings.lab, settings.source_dir)
-        warm_server(lab, settings.run_spec())  # the workers share it
+        warm_server(lab, run_spec(settings))  # the workers share it
         warm_up(lab)
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=self.jobs, mp_context=context, initializer=die_with_parent) as pool:
@@ -247,7 +250,7 @@ def grade_class(submissions_path: Path, settings: Settings, regrade: bool = Fals
     lab = AutograderLab(settings.lab, settings.source_dir)
     grader = grader or LocalPool(settings.jobs)
     course = book.course_id(settings.autograder)
-    states = StateStore(settings.results_dir / "state", settings.grading_key())
+    states = StateStore(settings.results_dir / "state", grading_key(settings))
     if regrade or not (settings.autograder / "gradebook.db").exists():
         states.clear()
     clear_left_behind(settings.autograder)

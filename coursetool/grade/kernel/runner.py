@@ -26,12 +26,12 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbformat.v4 import new_output
 
-from coursetool.grade import kernel_guard, workdirs
+from coursetool.grade.kernel import guard as kernel_guard, workdirs
 from coursetool.grade.lab import AutograderLab, Role, defined_names
-from coursetool.grade.sandbox import SandboxedKernelManager, launch_prefix
+from coursetool.grade.kernel.sandbox import SandboxedKernelManager, launch_prefix
 from coursetool.grade.settings import Limits, RunSpec
-from coursetool.grade.testcode import rewrite_test
-from coursetool.grade.warm import ForkServer, fork_server
+from coursetool.grade.kernel.testcode import rewrite_test
+from coursetool.grade.kernel.warm import ForkServer, fork_server
 from coursetool.probes import records_of, without_probe_block
 
 GUARD_INSTALL = """\

@@ -208,7 +208,7 @@ def place_keeper(connection: socket.socket, groups: str, memory: int, processes:
             if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS]
     if groups != "-" and pids:
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-        import kernel_limits  # standard library only, beside this file
+        import limits as kernel_limits  # standard library only, beside this file
         try:
             kernel_limits.place_in_new_groups(json.loads(groups), os.getpid(), pids[0], memory, processes)
         except OSError:

@@ -27,14 +27,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from coursetool.grade import workdirs
-from coursetool.grade.batch import grade_here, reference_here
+from coursetool.grade.kernel import workdirs
+from coursetool.grade.course.batch import grade_here, reference_here
 from coursetool.grade.lab import AutograderLab
-from coursetool.grade.pipeline import ReferenceSolutionError, zero_outcome
+from coursetool.grade.notebook.pipeline import ReferenceSolutionError, zero_outcome
+from coursetool.grade.notebook.runspec import grading_key
 from coursetool.grade.result import Outcome, Status
-from coursetool.grade.sandbox import bwrap_works
+from coursetool.grade.kernel.sandbox import bwrap_works
 from coursetool.grade.settings import Settings
-from coursetool.grade.submissions import Submission
+from coursetool.grade.intake.submissions import Submission
 
 WORKERS = Path(tempfile.gettempdir()) / "coursetool-dask-workers"  # what worker folders are marked as belonging to
 
@@ -195,7 +196,7 @@ class DaskCluster:
         bundle = LabBundle.read(settings)
         with self.connect() as client:
             future = client.submit(reference_task, bundle, settings,
-                                   key=f"coursetool-reference-{bundle.digest[:24]}-{settings.grading_key()[:24]}")
+                                   key=f"coursetool-reference-{bundle.digest[:24]}-{grading_key(settings)[:24]}")
             try:
                 return future.result()
             except KilledWorker:
@@ -212,7 +213,7 @@ class DaskCluster:
 
         lab = LabBundle.read(settings)
         bundle = client.submit(hand_out, lab, key=f"coursetool-lab-{lab.digest}")
-        grading_key = settings.grading_key()
+        run_key = grading_key(settings)
         waiting = iter(pending)
         running: dict[Any, Submission] = {}
         completed = as_completed()
@@ -221,7 +222,7 @@ class DaskCluster:
             window = self.ahead * max(1, sum(client.nthreads().values()))
             while len(running) < window and (submission := next(waiting, None)) is not None:
                 future = client.submit(grade_task, bundle, Task.of(submission), settings,
-                                       key=task_key(submission, grading_key))
+                                       key=task_key(submission, run_key))
                 running[future] = submission
                 completed.add(future)
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from coursetool.grade.atomic import write_atomically
+from coursetool.grade.notebook.runspec import grading_key
 from coursetool.probes import REFERENCE_FILE
-from coursetool.grade.report import write_atomically
 from coursetool.grade.settings import Settings
 
 
@@ -28,9 +29,9 @@ def load_reference(settings: Settings, fresh_only: bool = True) -> dict[str, str
         stored = json.loads(reference_file(settings).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return stored["values"] if not fresh_only or stored.get("key") == settings.grading_key() else None
+    return stored["values"] if not fresh_only or stored.get("key") == grading_key(settings) else None
 
 
 def store_reference(settings: Settings, values: dict[str, str]) -> None:
-    stored = {"key": settings.grading_key(), "values": values}
+    stored = {"key": grading_key(settings), "values": values}
     write_atomically(reference_file(settings), json.dumps(stored, indent=1, sort_keys=True).encode())

@@ -22,8 +22,8 @@ from contextlib import ExitStack
 from dataclasses import asdict
 from pathlib import Path
 
-from coursetool.grade import forkserver, kernel_limits, workdirs
-from coursetool.grade.sandbox import bwrap_prefix, cpu_seconds, limits_prefix
+from coursetool.grade.kernel import forkserver, limits as kernel_limits, workdirs
+from coursetool.grade.kernel.sandbox import bwrap_prefix, cpu_seconds, limits_prefix
 from coursetool.grade.settings import RunSpec
 
 IMPORT_ALLOWANCE = 8 * 2**30  # the server's limit while it imports; then what it holds and KEEPERS_ALLOWANCE

@@ -22,15 +22,16 @@ from nbformat import NotebookNode
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import LimitOutput
 
-from coursetool.grade import runner
-from coursetool.grade.feedback import feedback_html, rejection_html, warm_up_feedback
+from coursetool.grade.kernel import runner
+from coursetool.grade.notebook.feedback import feedback_html, rejection_html, warm_up_feedback
 from coursetool.grade.lab import AutograderLab, Role, SourceCell
-from coursetool.grade.reference import load_reference, store_reference
-from coursetool.grade.restore import restore
-from coursetool.grade.scrutiny import hidden_lines, redact_outputs, suspicious_lines
+from coursetool.grade.notebook.reference import load_reference, store_reference
+from coursetool.grade.notebook.restore import restore
+from coursetool.grade.notebook.runspec import run_spec
+from coursetool.grade.notebook.scrutiny import hidden_lines, redact_outputs, suspicious_lines
 from coursetool.grade.result import Outcome, Rejected, Status, SubmissionResult
 from coursetool.grade.settings import RunSpec, Settings
-from coursetool.grade.submissions import Submission
+from coursetool.grade.intake.submissions import Submission
 from coursetool.probes import records_of
 
 
@@ -177,7 +178,7 @@ class ReferenceSolutionError(RuntimeError):
 
 def reference_values(settings: Settings, lab: AutograderLab) -> dict[str, str]:
     """The lab's own notebook run once, every probe evaluated twice: its values, or ReferenceSolutionError."""
-    graded = grade_notebook(lab.notebook, lab, settings.run_spec())
+    graded = grade_notebook(lab.notebook, lab, run_spec(settings))
     problems = ([graded.execution.stopped] if graded.execution.stopped else []) + reference_problems(lab, graded.execution)
     if problems:
         raise ReferenceSolutionError(f"the reference solution of {lab.name} cannot grade: " + "; ".join(problems))
@@ -213,7 +214,7 @@ def grade_file(submission: Submission, settings: Settings) -> Outcome:
     reference = load_reference(settings, fresh_only=False) if lab.probes else {}
     if reference is None:
         raise RuntimeError("the reference values are missing: the grading run computes them first")
-    graded = grade_notebook(read_submission(submission.notebook), lab, settings.run_spec(), reference)
+    graded = grade_notebook(read_submission(submission.notebook), lab, run_spec(settings), reference)
     notes = ([submission.note] if submission.note else []) + graded.notes
     reason = "; ".join(([graded.execution.stopped] if graded.execution.stopped else []) + notes)
     result = SubmissionResult(submission.student, submission.key, graded.status, reason, graded.scores, graded.answered,
