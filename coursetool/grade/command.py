@@ -4,16 +4,21 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
+from coursetool.grade.atomic import write_atomically
+from coursetool.grade.course import lms, similarity
 from coursetool.grade.kernel import limits as kernel_limits
+from coursetool.grade.kernel import workdirs
+from coursetool.grade.lab import AutograderLab
 from coursetool.grade.course.batch import grade_class, usable_cores, warn
 from coursetool.grade.course.cluster import ClusterError, DaskCluster
 from coursetool.grade.intake.late import METHODS, PenaltySettingError, parse_due
 from coursetool.grade.notebook.pipeline import ReferenceSolutionError
 from coursetool.grade.kernel.sandbox import bwrap_works
 from coursetool.grade.settings import Limits, Settings, default_data_root
-from coursetool.grade.intake.submissions import SubmissionsError
+from coursetool.grade.intake.submissions import SubmissionsError, discover
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -52,7 +57,54 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--refresh-feedback", action="store_true",
                         help="render every feedback page again with the gradebook's scores and comments "
                              "(after grading written answers in formgrader); notebooks are not run again")
+    parser.add_argument("--student", action="append", default=[], metavar="ID",
+                        help="grade (again) only this student, keeping everyone else's results (repeatable)")
+    parser.add_argument("--roster", type=Path, default=None,
+                        help="Canvas gradebook export (CSV): also write canvas.csv for Canvas's gradebook import")
+    parser.add_argument("--missing", choices=[m.value for m in lms.Missing], default=lms.Missing.BLANK.value,
+                        help="what roster students without a submission get in canvas.csv: blank (no score, default) or zero")
     parser.set_defaults(func=run)
+    register_similarity(subparsers)
+
+
+def register_similarity(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``similarity`` subcommand: the class's similar submissions, without running any notebook."""
+    parser = subparsers.add_parser("similarity", help="find similar submissions in a class of one lab (runs no notebook)",
+                                   description=register_similarity.__doc__)
+    parser.add_argument("submissions", type=Path, help="folder or zip of submissions, as for grade")
+    parser.add_argument("--lab", required=True, help="lab name, as in autograder/source/<lab>/<lab>.ipynb")
+    parser.add_argument("--autograder", type=Path, default=Path("autograder"),
+                        help="nbgrader course folder written by the build; results go here (default: ./autograder)")
+    parser.add_argument("--compare-with", type=Path, action="append", default=[], metavar="DIR",
+                        help="earlier years' submissions (folder or zip) to compare this class with (repeatable)")
+    parser.set_defaults(func=run_similarity)
+
+
+def run_similarity(args: argparse.Namespace) -> int:
+    autograder = args.autograder.resolve()
+    source = autograder / "source" / args.lab
+    if not (source / f"{args.lab}.ipynb").exists():
+        print(f"no autograder source for lab {args.lab!r} at {source}: build the course first", file=sys.stderr)
+        return 2
+    lab = AutograderLab(args.lab, source)
+    workdirs.belong_to(autograder)
+    try:
+        with workdirs.marked_folder("coursetool-submissions-") as staging:
+            found = discover(args.submissions.resolve(), args.lab, staging / "class")
+            earlier = [replace(s, student=f"{folder.name}:{s.student}") for folder in args.compare_with
+                       for s in discover(folder.resolve(), args.lab, staging / f"earlier-{folder.name}")]
+            analysis = similarity.analyse_class(lab, found, autograder, earlier)
+    except SubmissionsError as error:
+        print(error, file=sys.stderr)
+        return 2
+    results = autograder / "results" / args.lab
+    csv_path = similarity.write_results(analysis, results)
+    write_atomically(results / "similarity.html", similarity.page(analysis, args.lab))
+    for pair in analysis.flagged:
+        print(f"  to look at: {pair.student_a} and {pair.student_b}: {pair.similarity:.0%} ({'; '.join(pair.cells)})")
+    print(f"{len(found)} submission(s), {len(earlier)} earlier, {len(analysis.skipped)} not comparable; "
+          f"{len(analysis.flagged)} pair(s) flagged in {analysis.seconds:.1f} s: {csv_path}, {results / 'similarity.html'}")
+    return 0
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -79,8 +131,20 @@ def put_environment_on_path() -> None:
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
+def lms_options(args: argparse.Namespace) -> lms.LmsOptions:
+    """``--roster`` and ``--missing``; the roster is read once here, so a wrong file stops the run before grading."""
+    if args.roster is not None:
+        lms.read_roster(args.roster)
+    return lms.LmsOptions(args.roster.resolve() if args.roster else None, lms.Missing(args.missing))
+
+
 def run(args: argparse.Namespace) -> int:
     put_environment_on_path()
+    try:
+        lms_options(args)
+    except (lms.RosterError, OSError) as error:
+        print(error, file=sys.stderr)
+        return 2
     settings = settings_from(args)
     if not settings.source_notebook.exists():
         print(f"no autograder source for lab {args.lab!r} at {settings.source_notebook}: build the course first "
@@ -92,8 +156,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         summary = grade_class(args.submissions.resolve(), settings, regrade=args.regrade,
                               feedback_from_gradebook=args.refresh_feedback, due=args.due, late_penalty=args.late_penalty,
-                              grader=DaskCluster(args.scheduler) if args.scheduler else None)
-    except (SubmissionsError, PenaltySettingError, ClusterError, ReferenceSolutionError) as error:
+                              grader=DaskCluster(args.scheduler) if args.scheduler else None,
+                              only=frozenset(args.student), lms_options=lms_options(args))
+    except (SubmissionsError, PenaltySettingError, ClusterError, ReferenceSolutionError, lms.RosterError) as error:
         print(error, file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -29,6 +29,7 @@ from nbgrader.api import Gradebook
 
 from coursetool.grade.atomic import write_atomically
 from coursetool.grade.course import gradebook as book
+from coursetool.grade.course import lms, similarity
 from coursetool.grade.intake import late
 from coursetool.grade.kernel import warm, workdirs
 from coursetool.grade.notebook.feedback import write_feedback
@@ -40,7 +41,7 @@ from coursetool.grade.result import Outcome, Status, SubmissionResult
 from coursetool.grade.course.report import Row, write_reports
 from coursetool.grade.kernel.runner import warm_server
 from coursetool.grade.settings import Settings
-from coursetool.grade.intake.submissions import Submission, discover
+from coursetool.grade.intake.submissions import Submission, SubmissionsError, discover
 
 
 @dataclass(frozen=True)
@@ -238,14 +239,26 @@ def announce_lateness(due: datetime | None, method: str) -> None:
         print(f"due {late.format_time(due) or 'date not set'}; late penalty: {method}", flush=True)
 
 
+def chosen(submissions: list[Submission], only: frozenset[str]) -> list[Submission]:
+    """The submissions of the ``--student`` ids, to grade again whatever an earlier run stored."""
+    unknown = only - {s.student for s in submissions}
+    if unknown:
+        raise SubmissionsError(f"no submission for --student {', '.join(sorted(unknown))} "
+                               f"(ids in this class: {', '.join(s.student for s in submissions[:10])}"
+                               f"{', ...' if len(submissions) > 10 else ''})")
+    return [s for s in submissions if s.student in only]
+
+
 def grade_class(submissions_path: Path, settings: Settings, regrade: bool = False,
                 feedback_from_gradebook: bool = False, due: datetime | None = None,
-                late_penalty: str | None = None, grader: Grader | None = None) -> Summary:
-    """Grade every submission at ``submissions_path``; write grades.csv and the report.
+                late_penalty: str | None = None, grader: Grader | None = None,
+                only: frozenset[str] = frozenset(), lms_options: lms.LmsOptions = lms.LmsOptions()) -> Summary:
+    """Grade every submission at ``submissions_path``; write grades.csv, the report, similarity and LMS files.
 
     ``due`` (naive UTC) is stored as the assignment's due date; ``late_penalty`` overrides the
     course's ``LateSubmissionPlugin.penalty_method``. ``grader`` defaults to worker processes
-    on this machine, ``settings.jobs`` at a time.
+    on this machine, ``settings.jobs`` at a time. ``only`` (``--student``): grade these students
+    again and no other; every output is still written for the whole class.
     """
     lab = AutograderLab(settings.lab, settings.source_dir)
     grader = grader or LocalPool(settings.jobs)
@@ -256,7 +269,7 @@ def grade_class(submissions_path: Path, settings: Settings, regrade: bool = Fals
     clear_left_behind(settings.autograder)
     with workdirs.marked_folder("coursetool-submissions-") as staging, stopping_fork_servers():
         submissions = discover(submissions_path, settings.lab, staging)
-        pending = [s for s in submissions if states.load(s) is None]
+        pending = chosen(submissions, only) if only else [s for s in submissions if states.load(s) is None]
         if pending:
             grader.get_ready(settings)
         print(f"{settings.lab}: {len(submissions)} submission(s), {len(pending)} to grade, "
@@ -270,11 +283,23 @@ def grade_class(submissions_path: Path, settings: Settings, regrade: bool = Fals
         if pending:
             grade_in_parallel(pending, settings, lab, states, course, grader)
         rows = rows_for(submissions, states, settings, lab, course, penalty_method)
+        analysis = similarity.analyse_class(lab, submissions, settings.autograder)  # before staging goes
     if feedback_from_gradebook:
         pages = refresh_feedback(settings, lab, [row.student for row in rows], course)
         print(f"feedback rendered again from the gradebook for {pages} student(s)", flush=True)
-    write_reports(lab, rows, settings.results_dir)
+    write_reports(lab, rows, settings.results_dir, similarity.report_section(analysis))
+    similarity.write_results(analysis, settings.results_dir)
+    announce_lms(lms.write_files(lab, rows, settings.results_dir, lms_options), len(analysis.flagged))
     return Summary(len(submissions), len(pending), len(submissions) - len(pending))
+
+
+def announce_lms(files: lms.LmsFiles, flagged: int) -> None:
+    """Say what the class-level files found: similar pairs, and the roster's loose ends."""
+    print(f"similar submissions: {flagged} pair(s) flagged to look at (similarity.csv, report.html)", flush=True)
+    for student in files.unmatched:
+        print(f"  canvas: submission {student} matches no roster row (not in canvas.csv)", flush=True)
+    if files.missing:
+        print(f"  canvas: {len(files.missing)} roster student(s) without a submission", flush=True)
 
 
 @contextmanager

@@ -21,6 +21,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from coursetool.grade.atomic import write_atomically
+from coursetool.grade.course.report import Row
 from coursetool.grade.lab import AutograderLab
 
 CANVAS_IDENTITY = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
@@ -182,3 +184,43 @@ def grade_of(lab: AutograderLab, student: str, scores: dict[str, float | None], 
     pending = tuple(a.grade_id for a in lab.answers if scores.get(a.grade_id) is None)
     passed = sum(1 for t in lab.tests if (scores.get(t.grade_id) or 0) >= t.points)
     return Grade(student, total, maximum, pending, passed, len(lab.tests), late_penalty, status)
+
+
+@dataclass(frozen=True)
+class LmsOptions:
+    """``--roster`` (a Canvas gradebook export) and what roster students without a submission get."""
+
+    roster: Path | None = None
+    missing: Missing = Missing.BLANK
+
+
+@dataclass
+class LmsFiles:
+    """What was written, and the students that did not match."""
+
+    written: list[Path] = field(default_factory=list)
+    unmatched: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+def unmatched_text(matching: Matching) -> bytes:
+    lines = [f"submission without a roster row: {s}" for s in matching.unmatched]
+    lines += [f"roster student without a submission: {s}" for s in matching.missing]
+    return ("\n".join(lines) + "\n" if lines else "").encode("utf-8")
+
+
+def write_files(lab: AutograderLab, rows: list[Row], results_dir: Path, options: LmsOptions) -> LmsFiles:
+    """``moodle.csv`` always; ``canvas.csv`` and ``canvas-unmatched.txt`` with a roster."""
+    grades = [grade_of(lab, r.student, r.scores, r.total, r.late_penalty, r.status.value) for r in rows]
+    files = LmsFiles()
+    students = None
+    if options.roster is not None:
+        header, students = read_roster(options.roster)
+        matching = match(students, grades)
+        write_atomically(results_dir / "canvas.csv", canvas_csv(header, students, matching, lab.name, options.missing))
+        write_atomically(results_dir / "canvas-unmatched.txt", unmatched_text(matching))
+        files.written.append(results_dir / "canvas.csv")
+        files.unmatched, files.missing = matching.unmatched, matching.missing
+    write_atomically(results_dir / "moodle.csv", moodle_csv(grades, students))
+    files.written.append(results_dir / "moodle.csv")
+    return files

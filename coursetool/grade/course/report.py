@@ -80,8 +80,8 @@ def report_figure(lab: AutograderLab, rows: list[Row]) -> bytes:
     return buffer.getvalue()
 
 
-def report_html(lab: AutograderLab, rows: list[Row], figure_png: bytes) -> bytes:
-    """A self-contained page: summary, the figure, the failure rates, the rows that need a look."""
+def report_html(lab: AutograderLab, rows: list[Row], figure_png: bytes, sections: str = "") -> bytes:
+    """A self-contained page: summary, the figure, the failure rates, the rows that need a look, then ``sections``."""
     totals = [r.total for r in rows]
     statuses: dict[str, int] = {}
     for row in rows:
@@ -101,13 +101,14 @@ def report_html(lab: AutograderLab, rows: list[Row], figure_png: bytes) -> bytes
 <img alt="score histogram and failure rates" src="data:image/png;base64,{base64.b64encode(figure_png).decode()}">
 <h2>Failure rate per test</h2><table><tr><th>test</th><th>failed</th></tr>{rates}</table>
 <h2>Submissions to look at</h2><table><tr><th>student</th><th>status</th><th>reason</th><th>code that reaches for kernel or grader internals</th></tr>{flagged}</table>
-</body></html>
+{sections}</body></html>
 """
     return page.encode("utf-8")
 
 
-def write_reports(lab: AutograderLab, rows: list[Row], results_dir: Path) -> None:
+def write_reports(lab: AutograderLab, rows: list[Row], results_dir: Path, sections: str = "") -> None:
+    """grades.csv, report.png and report.html (``sections``: more HTML at the end of the page)."""
     write_atomically(results_dir / "grades.csv", grades_csv(lab, rows))
     figure = report_figure(lab, rows)
     write_atomically(results_dir / "report.png", figure)
-    write_atomically(results_dir / "report.html", report_html(lab, rows, figure))
+    write_atomically(results_dir / "report.html", report_html(lab, rows, figure, sections))

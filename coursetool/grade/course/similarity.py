@@ -23,6 +23,7 @@ substantial (``PAIR_EVIDENCE``, ``EXERCISE_EVIDENCE``: near-blank notebooks neve
 from __future__ import annotations
 
 import csv
+import hashlib
 import html
 import io
 import logging
@@ -37,12 +38,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+import copydetect.utils
 import numpy as np
 from copydetect.detector import CodeFingerprint, compare_files
 from copydetect.utils import highlight_overlap
 
+from coursetool.grade.atomic import write_atomically
+from coursetool.grade.intake.submissions import Submission
 from coursetool.grade.lab import AutograderLab, Role
-from coursetool.grade.restore import restore
+from coursetool.grade.notebook.restore import restore
 from coursetool.grade.result import Rejected
 
 log = logging.getLogger(__name__)
@@ -165,6 +169,17 @@ def solution_work(lab: AutograderLab, labels: list[str], known: frozenset[str]) 
 
 
 # --- fingerprints ------------------------------------------------------------------------------
+
+def stable_kgram_hashes(string: str, k: int) -> np.ndarray:
+    """copydetect's ``hashed_kgrams`` with a hash that is the same in every process (its own uses the salted
+    ``hash()``, so scores would change from run to run): 64 bits of BLAKE2b per k-gram."""
+    digests = [hashlib.blake2b(string[i:i + k].encode("utf-8", "surrogatepass"), digest_size=8).digest()
+               for i in range(len(string) - k + 1)]
+    return np.frombuffer(b"".join(digests), dtype="<i8").astype(np.int64)
+
+
+copydetect.utils.hashed_kgrams = stable_kgram_hashes  # read by copydetect's get_document_fingerprints
+
 
 def fingerprint(text: str, boilerplate: np.ndarray | None = None) -> CodeFingerprint:
     """copydetect's fingerprint of Python code: tokenized, filtered, winnowed, boilerplate removed."""
@@ -306,7 +321,7 @@ def extract_forked(source: tuple[str, Path, bool]) -> tuple[Work | str, dict[int
 
 
 def extract_all(extractor: Extractor, sources: list[tuple[str, Path, bool]], jobs: int) -> list[tuple[Work | str, dict]]:
-    """Every source read and fingerprinted, on ``jobs`` forked processes (fork keeps Python's string hashes equal)."""
+    """Every source read and fingerprinted, on ``jobs`` forked processes."""
     global _forked
     if jobs <= 1 or len(sources) < PARALLEL_FROM:
         return [extractor(source) for source in sources]
@@ -410,3 +425,37 @@ def report_section(analysis: Analysis) -> str:
     style = ("<style>table.similar{width:100%;table-layout:fixed}table.similar td{vertical-align:top}"
              "table.similar pre{white-space:pre-wrap;font-size:85%}mark{background:#ffd28a}</style>")
     return "<h2>Similar submissions</h2>" + style + intro + "".join(pair_html(p, analysis) for p in flagged)
+
+
+# --- a class ---------------------------------------------------------------------------------
+
+def release_notebook(autograder: Path, lab: str) -> Path:
+    """The notebook students got: ``release/<lab>.ipynb`` beside the autograder folder the build wrote."""
+    return autograder.resolve().parent / "release" / f"{lab}.ipynb"
+
+
+def notebooks_of(submissions: Iterable[Submission]) -> dict[str, Path]:
+    """Each student's notebook; submissions without one (rejected at intake) are left out."""
+    return {s.student: s.notebook for s in submissions if s.notebook is not None}
+
+
+def analyse_class(lab: AutograderLab, submissions: Iterable[Submission], autograder: Path,
+                  earlier: Iterable[Submission] = ()) -> Analysis:
+    """The similarity analysis of a class as the intake found it, earlier years' submissions beside it."""
+    previous = {s.student: s.notebook for s in earlier if s.notebook is not None}
+    return analyse(lab, notebooks_of(submissions), release_notebook(autograder, lab.name), previous)
+
+
+def write_results(analysis: Analysis, results_dir: Path) -> Path:
+    """``similarity.csv`` in the lab's results folder; returns its path."""
+    path = results_dir / "similarity.csv"
+    write_atomically(path, similarity_csv(analysis.pairs))
+    return path
+
+
+def page(analysis: Analysis, lab: str) -> bytes:
+    """The "Similar submissions" section alone as a page (``similarity.html``, from the similarity command)."""
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(lab)}: similar submissions</title>"
+            "<style>body{font-family:sans-serif;max-width:90em;margin:2em auto}td,th{padding:.2em .8em;"
+            f"text-align:left}}</style></head><body><h1>{html.escape(lab)}</h1>{report_section(analysis)}"
+            "</body></html>\n").encode("utf-8")

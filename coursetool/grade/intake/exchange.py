@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from coursetool.grade.submissions import IGNORED, Collector, Entry, Submission, visible_children
+from coursetool.grade.intake.submissions import IGNORED, Collector, Entry, Submission, visible_children
 
 log = logging.getLogger(__name__)
 
