@@ -405,7 +405,9 @@ def pair_html(pair: Pair, analysis: Analysis) -> str:
         left, right = highlighted(first.exercise_text(exercise), second.exercise_text(exercise), analysis.boilerplate)
         rows.append(f"<tr><th colspan='2'>{html.escape(exercise)}</th></tr>"
                     f"<tr><td><pre>{left}</pre></td><td><pre>{right}</pre></td></tr>")
-    title = f"{html.escape(pair.student_a)} and {html.escape(pair.student_b)}: {pair.similarity:.0%}"
+    where = f" ({html.escape(', '.join(pair.cells))})" if pair.cells else ""
+    title = (f"{html.escape(pair.student_a)} and {html.escape(pair.student_b)}: {pair.similarity:.0%} of the smaller "
+             f"one's own code in common{where}")
     return (f"<h3>{title}</h3><table class='similar'><tr><th>{html.escape(pair.student_a)}</th>"
             f"<th>{html.escape(pair.student_b)}</th></tr>{''.join(rows)}</table>")
 
