@@ -362,14 +362,6 @@ def usable_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def earlier_notebooks(folders: Iterable[Path], find: callable) -> dict[str, Path]:
-    """Earlier years' notebooks, named ``<folder>:<student>``; ``find(folder)`` gives a folder's {student: path}."""
-    found: dict[str, Path] = {}
-    for folder in folders:
-        found.update({f"{folder.name}:{student}": path for student, path in find(folder).items()})
-    return found
-
-
 # --- outputs -----------------------------------------------------------------------------------
 
 def similarity_csv(pairs: list[Pair]) -> bytes:
