@@ -19,6 +19,7 @@ import nbformat
 from coursetool.build import build_files, parse_course
 from coursetool.grade.lab import AutograderLab
 from coursetool.grade.notebook.pipeline import Graded, grade_notebook
+from coursetool.grade.kernel.runner import CellStatus
 from coursetool.grade.kernel.sandbox import bwrap_works
 from coursetool.grade.notebook.runspec import run_spec
 from coursetool.grade.settings import Settings, default_data_root
@@ -65,7 +66,7 @@ def solution_problems(lab: Lab, graded_lab: AutograderLab, graded: Graded) -> li
     problems += [f"{lab.path}: {note}" for note in graded.notes if note.startswith("probe ")]
     for index, source in enumerate(graded.origins):
         run = graded.execution.cells.get(index)
-        if source is None or run is None or run.status in ("ok", "skipped"):
+        if source is None or run is None or run.status in (CellStatus.OK, CellStatus.SKIPPED):
             continue
         what = f"test cell {source.grade_id}" if source.grade_id in graded.scores else "cell"
         problems.append(f"{source_line(lab, graded_lab, source.index)}: {what} fails in the solution: {run.detail}")

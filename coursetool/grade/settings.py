@@ -5,6 +5,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from coursetool.grade.folders import AutograderFolders
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -39,15 +41,14 @@ class RunSpec:
 
 
 @dataclass(frozen=True)
-class Settings:
-    """A grading run: which lab, where results go, how kernels run.
+class Settings(AutograderFolders):
+    """A grading run: which lab, where results go (``lab`` and ``autograder``, with the folders under it), how
+    kernels run.
 
     No kernel may read the submissions, the autograder folder, the course's solutions and
     sources, or the ``hidden_paths`` (``--hide``), even where they lie inside an allowed path.
     """
 
-    lab: str
-    autograder: Path
     limits: Limits = field(default_factory=Limits)
     jobs: int = 1
     threads_per_kernel: int = 1
@@ -58,31 +59,6 @@ class Settings:
     submissions: Path | None = None
     gpu: str | None = None  # the GPU one kernel may use (CUDA_VISIBLE_DEVICES), given per submission in full mode
     warm: bool = True  # kernels forked from a server that has imported the lab's modules
-
-    @property
-    def source_dir(self) -> Path:
-        return self.autograder / "source" / self.lab
-
-    @property
-    def source_notebook(self) -> Path:
-        return self.source_dir / f"{self.lab}.ipynb"
-
-    @property
-    def results_dir(self) -> Path:
-        return self.autograder / "results" / self.lab
-
-    @property
-    def gradebook_url(self) -> str:
-        return f"sqlite:///{(self.autograder / 'gradebook.db').resolve()}"
-
-    def autograded_notebook(self, student: str) -> Path:
-        return self.autograder / "autograded" / student / self.lab / f"{self.lab}.ipynb"
-
-    def submitted_notebook(self, student: str) -> Path:
-        return self.autograder / "submitted" / student / self.lab / f"{self.lab}.ipynb"
-
-    def feedback_file(self, student: str) -> Path:
-        return self.autograder / "feedback" / student / self.lab / f"{self.lab}.html"
 
     def all_hidden(self) -> tuple[Path, ...]:
         """The autograder folder, the course's solutions, sources and history, the submissions, the extra hidden paths."""

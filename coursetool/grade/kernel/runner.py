@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import builtins
+import enum
 import json
 import secrets
 import shutil
@@ -48,11 +49,22 @@ OUTPUT_MESSAGES = frozenset({"stream", "display_data", "execute_result", "update
 BUILTIN_NAMES = frozenset(name for name in vars(builtins) if not name.startswith("_")) - {"super"}  # super() needs its name
 
 
+class CellStatus(enum.StrEnum):
+    """How one code cell ended."""
+
+    OK = "ok"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    DIED = "died"  # the kernel died while it ran
+    NOT_RUN = "not run"  # the run stopped before it
+    SKIPPED = "skipped"  # in the RunSpec's ``skip``
+
+
 @dataclass
 class CellRun:
-    """How one code cell ended: ``ok``, ``error``, ``timeout``, ``died``, ``not run`` or ``skipped``."""
+    """How one code cell ended, and why where it did not end well."""
 
-    status: str
+    status: CellStatus
     detail: str = ""
 
 
@@ -167,9 +179,9 @@ class NotebookRun:
             if cell.cell_type != "code":
                 continue
             if cell.get("id") in self.spec.skip:
-                self.execution.cells[index] = CellRun("skipped")
+                self.execution.cells[index] = CellRun(CellStatus.SKIPPED)
             elif self.execution.stopped:
-                self.execution.cells[index] = CellRun("not run", self.execution.stopped)
+                self.execution.cells[index] = CellRun(CellStatus.NOT_RUN, self.execution.stopped)
             else:
                 await self.run_cell(index, cell, self.plans.get(index, CellPlan()))
         if not self.execution.stopped:
@@ -197,24 +209,24 @@ class NotebookRun:
                 await self.guard_call("watch(None)")
         except CellTimeoutError:
             out_of_budget = self.remaining() <= 1
-            cells[index] = CellRun("timeout", "the notebook ran out of time" if out_of_budget
+            cells[index] = CellRun(CellStatus.TIMEOUT, "the notebook ran out of time" if out_of_budget
                                    else f"the cell ran longer than {self.spec.limits.cell_timeout:g} s")
             self.execution.stopped = f"not run: {cells[index].detail} (cell {index})"
             return
         except DeadKernelError:
-            cells[index] = CellRun("died", "the kernel died (exit, crash or memory limit)")
+            cells[index] = CellRun(CellStatus.DIED, "the kernel died (exit, crash or memory limit)")
             self.execution.stopped = f"not run: the kernel died in cell {index}"
             return
         if index not in cells:
             cells[index] = self.ending(index, cell)
-        if plan.protects and cells[index].status == "ok":  # what a failed cell left is not the lab's
+        if plan.protects and cells[index].status == CellStatus.OK:  # what a failed cell left is not the lab's
             await self.protect(plan.protects)
 
     def ending(self, index: int, cell: NotebookNode) -> CellRun:
         reply = self.client.replies.get(index, {"content": {"status": "ok"}})["content"]
         if reply["status"] == "error" or any(output.output_type == "error" for output in cell.outputs):
-            return CellRun("error", f"{reply.get('ename', 'Error')}: {reply.get('evalue', '')}")
-        return CellRun("ok")
+            return CellRun(CellStatus.ERROR, f"{reply.get('ename', 'Error')}: {reply.get('evalue', '')}")
+        return CellRun(CellStatus.OK)
 
     async def protect(self, names: tuple[str, ...]) -> None:
         """From now on, test code reads ``names`` as the lab's cell just defined them."""
@@ -232,7 +244,7 @@ class NotebookRun:
         code, names = rewrite_test(without_probe_block(written, records), self.guard, self.protected)
         overridden = await self.guard_call(f"enter({names!r})")
         if overridden is None:
-            self.execution.cells[index] = CellRun("error", "the grader's guard was tampered with")
+            self.execution.cells[index] = CellRun(CellStatus.ERROR, "the grader's guard was tampered with")
             return
         self.execution.overridden += [name for name in json.loads(overridden) if name not in self.execution.overridden]
         cell.source = code
@@ -241,7 +253,7 @@ class NotebookRun:
         finally:
             cell.source = written
         own = self.plans[index].protects
-        if own and self.ending(index, cell).status == "ok":
+        if own and self.ending(index, cell).status == CellStatus.OK:
             await self.protect(own)  # the probes read what this cell defined, not an earlier cell's namesake
         for record in records:
             await self.run_probe(record)

@@ -52,12 +52,12 @@ class Graded:
     def status(self) -> Status:
         if self.execution.stopped is None:
             return Status.GRADED
-        died = any(run.status == "died" for run in self.execution.cells.values())
+        died = any(run.status == runner.CellStatus.DIED for run in self.execution.cells.values())
         return Status.DIED if died else Status.TIMEOUT
 
     def cell_runs(self) -> dict[str, runner.CellRun]:
         """How each of the lab's test cells ended, by grade id."""
-        return {source.grade_id: self.execution.cells.get(index, runner.CellRun("not run", "not executed"))
+        return {source.grade_id: self.execution.cells.get(index, runner.CellRun(runner.CellStatus.NOT_RUN, "not executed"))
                 for index, source in enumerate(self.origins) if source is not None and source.role is Role.TEST}
 
 
@@ -124,11 +124,11 @@ def score(nb: NotebookNode, origins: list[SourceCell | None], execution: runner.
         if source is None:
             continue
         if source.role is Role.TEST:
-            run = execution.cells.get(index, runner.CellRun("not run", "not executed"))
-            failures = probe_failures(records_of(source.cell), execution, reference) if run.status != "not run" else []
+            run = execution.cells.get(index, runner.CellRun(runner.CellStatus.NOT_RUN, "not executed"))
+            failures = probe_failures(records_of(source.cell), execution, reference) if run.status != runner.CellStatus.NOT_RUN else []
             for failure in failures:
                 nb.cells[index].outputs.append(new_output("error", ename="AssertionError", evalue=failure, traceback=[]))
-            scores[source.grade_id] = source.points if run.status == "ok" and not failures else 0.0
+            scores[source.grade_id] = source.points if run.status == runner.CellStatus.OK and not failures else 0.0
         elif source.role is Role.ANSWER:
             answered[source.grade_id] = nb.cells[index].source.strip() not in ("", source.released.source.strip())
     return scores, answered
