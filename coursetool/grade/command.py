@@ -9,6 +9,7 @@ from pathlib import Path
 
 from coursetool.grade.atomic import write_atomically
 from coursetool.grade.course import lms, similarity
+from coursetool.grade.folders import AutograderFolders
 from coursetool.grade.kernel import limits as kernel_limits
 from coursetool.grade.kernel import workdirs
 from coursetool.grade.lab import AutograderLab
@@ -81,23 +82,23 @@ def register_similarity(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_similarity(args: argparse.Namespace) -> int:
-    autograder = args.autograder.resolve()
-    source = autograder / "source" / args.lab
-    if not (source / f"{args.lab}.ipynb").exists():
-        print(f"no autograder source for lab {args.lab!r} at {source}: build the course first", file=sys.stderr)
+    folders = AutograderFolders(args.lab, args.autograder.resolve())
+    if not folders.source_notebook.exists():
+        print(f"no autograder source for lab {args.lab!r} at {folders.source_notebook}: build the course first",
+              file=sys.stderr)
         return 2
-    lab = AutograderLab(args.lab, source)
-    workdirs.belong_to(autograder)
+    lab = AutograderLab(args.lab, folders.source_dir)
+    workdirs.belong_to(folders.autograder)
     try:
         with workdirs.marked_folder("coursetool-submissions-") as staging:
             found = discover(args.submissions.resolve(), args.lab, staging / "class")
             earlier = [replace(s, student=f"{folder.name}:{s.student}") for folder in args.compare_with
                        for s in discover(folder.resolve(), args.lab, staging / f"earlier-{folder.name}")]
-            analysis = similarity.analyse_class(lab, found, autograder, earlier)
+            analysis = similarity.analyse_class(lab, found, folders.autograder, earlier)
     except SubmissionsError as error:
         print(error, file=sys.stderr)
         return 2
-    results = autograder / "results" / args.lab
+    results = folders.results_dir
     csv_path = similarity.write_results(analysis, results)
     write_atomically(results / "similarity.html", similarity.page(analysis, args.lab))
     for pair in analysis.flagged:
