@@ -74,14 +74,15 @@ AMARA = {
     def __init__(self):
         super().__init__()
         self.encoder = nn.Sequential(
-            nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(8, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(16, 4, 3, padding=1), nn.MaxPool2d(2, ceil_mode=True),
+            nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 4, 3, padding=1), nn.MaxPool2d(2, ceil_mode=True),
         )
+        # (n - 1) * 2 - 2 + 3 + op: 4 -> 7 with op 0, then 7 -> 14 -> 28 with op 1
         self.decoder = nn.Sequential(
-            nn.ConvTranspose2d(4, 16, 3, 2, 1), nn.BatchNorm2d(16), nn.ReLU(),
-            nn.ConvTranspose2d(16, 8, 4, 2, 1), nn.BatchNorm2d(8), nn.ReLU(),
-            nn.ConvTranspose2d(8, 1, 4, 2, 1),
+            nn.ConvTranspose2d(4, 16, 3, 2, 1, 0), nn.BatchNorm2d(16), nn.ReLU(),
+            nn.ConvTranspose2d(16, 8, 3, 2, 1, 1), nn.BatchNorm2d(8), nn.ReLU(),
+            nn.ConvTranspose2d(8, 1, 3, 2, 1, 1),
         )
 
     def logits(self, x):
@@ -93,24 +94,22 @@ AMARA = {
     "solution-5": '''def bernoulli_nll(logits, x):
     """-log p(x | logits) under independent Bernoulli pixels, summed over pixels, mean over the batch."""
     bce = F.binary_cross_entropy_with_logits(logits, x, reduction="none")
-    return bce.sum(dim=(1, 2, 3)).mean()
+    return bce.flatten(1).sum(dim=1).mean()
 
 
 def gaussian_nll(mean, x, sigma):
     """-log N(x | mean, sigma^2 I), summed over pixels, mean over the batch (sigma: a positive float)."""
     var = sigma ** 2
     nll = (x - mean) ** 2 / (2 * var) + 0.5 * math.log(2 * math.pi * var)
-    return nll.sum(dim=(1, 2, 3)).mean()
+    return nll.flatten(1).sum(dim=1).mean()
 ''',
     "solution-6": '''def make_denoiser():
     """A fresh, untrained model: noisy (B, 1, 28, 28) images -> clean estimates (B, 1, 28, 28)."""
-    # a small U-shaped conv net, about 20k parameters
+    # three same-size convolutions, about 10k parameters, no pooling
     return nn.Sequential(
         nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(),
-        nn.Conv2d(32, 32, 3, padding=1, stride=2), nn.ReLU(),
         nn.Conv2d(32, 32, 3, padding=1), nn.ReLU(),
-        nn.ConvTranspose2d(32, 16, 4, stride=2, padding=1), nn.ReLU(),
-        nn.Conv2d(16, 1, 3, padding=1), nn.Sigmoid(),
+        nn.Conv2d(32, 1, 3, padding=1), nn.Sigmoid(),
     )
 
 
@@ -191,8 +190,8 @@ class ConvAutoencoder(nn.Module):
     def __init__(self):
         super().__init__()
         self.encoder = nn.Sequential(
-            *conv_block(1, 32), *conv_block(32, 64),
-            nn.Conv2d(64, 4, kernel_size=3, padding=1), nn.MaxPool2d(2, ceil_mode=True))
+            *conv_block(1, 16), *conv_block(16, 32),
+            nn.Conv2d(32, 4, kernel_size=3, padding=1), nn.MaxPool2d(2, ceil_mode=True))
         self.decoder = nn.Sequential(
             *up_block(4, 64, 0), *up_block(64, 32, 1),
             nn.ConvTranspose2d(32, 1, kernel_size=3, stride=2, padding=1, output_padding=1))
@@ -300,10 +299,10 @@ class Autoencoder(nn.Module):
     def __init__(self):
         super().__init__()
         layers = []
-        channels = [1, 12, 24]
+        channels = [1, 16, 32]
         for c_in, c_out in zip(channels, channels[1:]):
             layers += [nn.Conv2d(c_in, c_out, 3, 1, 1), nn.BatchNorm2d(c_out), nn.ReLU(), nn.MaxPool2d(2)]
-        layers += [nn.Conv2d(24, 4, 3, 1, 1), nn.MaxPool2d(kernel_size=2, stride=2, ceil_mode=True)]
+        layers += [nn.Conv2d(channels[-1], 4, 3, 1, 1), nn.MaxPool2d(kernel_size=2, stride=2, ceil_mode=True)]
         self.encoder = nn.Sequential(*layers)
         # 4 -> 7: k=3, s=2, p=1, op=0;  7 -> 14 and 14 -> 28: k=3, s=2, p=1, op=1
         self.decoder = nn.Sequential(
