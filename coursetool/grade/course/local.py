@@ -9,6 +9,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
 from coursetool.grade.intake.submissions import Submission
+from coursetool.grade.kernel import limits as kernel_limits
 from coursetool.grade.kernel.gpus import gpu_for
 from coursetool.grade.kernel.runner import warm_server
 from coursetool.grade.lab import AutograderLab
@@ -20,7 +21,7 @@ from coursetool.grade.settings import Settings
 
 def die_with_parent() -> None:
     """Worker initializer: a killed grader takes its workers (and so their kernels) with it."""
-    ctypes.CDLL(None).prctl(1, signal.SIGKILL)
+    ctypes.CDLL(None).prctl(kernel_limits.PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def grade_here(submission: Submission, settings: Settings) -> Outcome:
