@@ -63,7 +63,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         warn("kernels run WITHOUT the bwrap sandbox (" + ("--no-sandbox" if args.no_sandbox else "bwrap missing or not permitted")
              + "): they can read files and use the network; time, memory and CPU limits still apply")
     if not on_cluster:
-        for missing in kernel_limits.describe(kernel_limits.group_parents()):
+        for missing in kernel_limits.limits_not_held(kernel_limits.group_parents()):
             warn(missing)
     return Settings(
         lab=args.lab, autograder=args.autograder.resolve(),

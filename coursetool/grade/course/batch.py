@@ -175,7 +175,7 @@ def rows_for(submissions: list[Submission], states: StateStore, settings: Settin
             scores = book.cell_scores(gradebook, lab, result.student)
             lateness, points = book.record_lateness(gradebook, lab, submission, penalty_method,
                                                     sum(score or 0.0 for score in scores.values()))
-            reason = "; ".join(part for part in (result.reason, late.describe(lateness, points)) if part)
+            reason = "; ".join(part for part in (result.reason, late.lateness_note(lateness, points)) if part)
             rows.append(Row(result.student, scores, result.status, reason, submission.submitted, points or 0.0,
                             tuple(result.flags)))
     return rows

@@ -33,6 +33,7 @@ from coursetool.grade.result import Outcome, Rejected, Status, SubmissionResult
 from coursetool.grade.settings import RunSpec, Settings
 from coursetool.grade.intake.submissions import Submission
 from coursetool.probes import records_of
+from coursetool.write import notebook_bytes
 
 
 @dataclass
@@ -194,12 +195,6 @@ def ensure_reference(settings: Settings, lab: AutograderLab,
     values = compute(settings, lab) if lab.probes else {}
     store_reference(settings, values)
     return values
-
-
-def notebook_bytes(nb: NotebookNode) -> bytes:
-    """The notebook file as ``nbformat.write`` writes it."""
-    text = nbformat.writes(nb)
-    return (text if text.endswith("\n") else text + "\n").encode("utf-8")
 
 
 def feedback_scores(lab: AutograderLab, result: SubmissionResult) -> dict[str, float | None]:
