@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
@@ -79,7 +80,19 @@ def put_environment_on_path() -> None:
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
+def show_diagnostics() -> None:
+    """What the grader's modules log (``logging``), on stderr as plain lines: not the command's own output."""
+    logger = logging.getLogger("coursetool")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
 def run(args: argparse.Namespace) -> int:
+    show_diagnostics()
     put_environment_on_path()
     settings = settings_from(args)
     if not settings.source_notebook.exists():

@@ -9,6 +9,7 @@ the same grades.
 """
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -33,6 +34,8 @@ from coursetool.grade.notebook.pipeline import ensure_reference
 from coursetool.grade.notebook.runspec import grading_key
 from coursetool.grade.result import Outcome, Status, SubmissionResult
 from coursetool.grade.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,7 @@ def clear_left_behind(autograder: Path) -> None:
     workdirs.belong_to(autograder)
     removed = workdirs.remove_left_behind(autograder)
     if removed:
-        print(f"removed {len(removed)} temporary folder(s) left by an earlier run that was stopped", flush=True)
+        log.info("removed %d temporary folder(s) left by an earlier run that was stopped", len(removed))
 
 
 @contextmanager
