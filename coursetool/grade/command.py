@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from dataclasses import replace
@@ -82,6 +83,7 @@ def register_similarity(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_similarity(args: argparse.Namespace) -> int:
+    show_diagnostics()
     folders = AutograderFolders(args.lab, args.autograder.resolve())
     if not folders.source_notebook.exists():
         print(f"no autograder source for lab {args.lab!r} at {folders.source_notebook}: build the course first",
@@ -116,7 +118,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         warn("kernels run WITHOUT the bwrap sandbox (" + ("--no-sandbox" if args.no_sandbox else "bwrap missing or not permitted")
              + "): they can read files and use the network; time, memory and CPU limits still apply")
     if not on_cluster:
-        for missing in kernel_limits.describe(kernel_limits.group_parents()):
+        for missing in kernel_limits.limits_not_held(kernel_limits.group_parents()):
             warn(missing)
     return Settings(
         lab=args.lab, autograder=args.autograder.resolve(),
@@ -132,6 +134,17 @@ def put_environment_on_path() -> None:
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
+def show_diagnostics() -> None:
+    """What the grader's modules log (``logging``), on stderr as plain lines: not the command's own output."""
+    logger = logging.getLogger("coursetool")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
 def lms_options(args: argparse.Namespace) -> lms.LmsOptions:
     """``--roster`` and ``--missing``; the roster is read once here, so a wrong file stops the run before grading."""
     if args.roster is not None:
@@ -140,6 +153,7 @@ def lms_options(args: argparse.Namespace) -> lms.LmsOptions:
 
 
 def run(args: argparse.Namespace) -> int:
+    show_diagnostics()
     put_environment_on_path()
     try:
         lms_options(args)

@@ -33,7 +33,7 @@ class Row:
         return sum(score for score in self.scores.values() if score is not None) - self.late_penalty
 
 
-def format_points(value: float | None) -> str:
+def csv_number(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
@@ -46,8 +46,8 @@ def grades_csv(lab: AutograderLab, rows: list[Row]) -> bytes:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["student_id", *graded, "submitted", "late_penalty", "total", "max", "status", "reason"])
     for row in sorted(rows, key=lambda r: r.student):
-        writer.writerow([row.student, *(format_points(row.scores.get(g)) for g in graded), format_time(row.submitted),
-                         format_points(row.late_penalty), format_points(row.total), format_points(maximum),
+        writer.writerow([row.student, *(csv_number(row.scores.get(g)) for g in graded), format_time(row.submitted),
+                         csv_number(row.late_penalty), csv_number(row.total), csv_number(maximum),
                          row.status.value, row.reason])
     return buffer.getvalue().encode("utf-8")
 

@@ -13,10 +13,10 @@ import asyncio
 import builtins
 import enum
 import json
+import logging
 import secrets
 import shutil
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +44,7 @@ _install_grader_guard()
 del _install_grader_guard
 """
 TRUNCATED = "\n... output truncated by the grader ...\n"
+log = logging.getLogger(__name__)
 GUARD_INSTALL_SECONDS = 120.0  # importing the lab's modules before any student code: not the student's time
 OUTPUT_MESSAGES = frozenset({"stream", "display_data", "execute_result", "update_display_data", "error"})
 BUILTIN_NAMES = frozenset(name for name in vars(builtins) if not name.startswith("_")) - {"super"}  # super() needs its name
@@ -334,7 +335,7 @@ def warm_server(lab: AutograderLab, spec: RunSpec, wait: bool = True) -> ForkSer
     try:
         return fork_server(spec, lab.imported_modules(), wait)
     except (OSError, RuntimeError) as error:
-        print(f"warm kernels unavailable, starting each kernel anew: {error}", file=sys.stderr, flush=True)
+        log.warning("warm kernels unavailable, starting each kernel anew: %s", error)
         return None
 
 
