@@ -11,6 +11,7 @@ from coursetool.errors import BuildError, SourceError
 from coursetool.model import Lab
 from coursetool.parse import parse_lab
 from coursetool.render import AUTOGRADER, SOLUTION, STUDENT, render
+from coursetool.write import notebook_bytes
 
 NBGRADER_CONFIG = '''"""nbgrader settings for grading this course (written by the course build).
 
@@ -65,9 +66,9 @@ def parse_course(source_dir: Path) -> list[Lab]:
     return labs
 
 
-def notebook_bytes(notebook: nbformat.NotebookNode) -> bytes:
+def valid_notebook_bytes(notebook: nbformat.NotebookNode) -> bytes:
     nbformat.validate(notebook)
-    return (nbformat.writes(notebook) + "\n").encode("utf-8")
+    return notebook_bytes(notebook)
 
 
 def build_files(source_dir: Path) -> dict[str, bytes]:
@@ -75,7 +76,7 @@ def build_files(source_dir: Path) -> dict[str, bytes]:
     config = load_config(source_dir)
     files: dict[str, bytes] = {"autograder/nbgrader_config.py": NBGRADER_CONFIG.encode()}
     for lab in parse_course(source_dir):
-        files[f"release/{lab.name}.ipynb"] = notebook_bytes(render(lab, STUDENT, config))
-        files[f"solutions/{lab.name}.ipynb"] = notebook_bytes(render(lab, SOLUTION, config))
-        files[f"autograder/source/{lab.name}/{lab.name}.ipynb"] = notebook_bytes(render(lab, AUTOGRADER, config))
+        files[f"release/{lab.name}.ipynb"] = valid_notebook_bytes(render(lab, STUDENT, config))
+        files[f"solutions/{lab.name}.ipynb"] = valid_notebook_bytes(render(lab, SOLUTION, config))
+        files[f"autograder/source/{lab.name}/{lab.name}.ipynb"] = valid_notebook_bytes(render(lab, AUTOGRADER, config))
     return files

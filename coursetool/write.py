@@ -6,7 +6,15 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import nbformat
+
 OWNED = ("release", "solutions", "autograder/source", "autograder/nbgrader_config.py")
+
+
+def notebook_bytes(nb: nbformat.NotebookNode) -> bytes:
+    """The notebook file as ``nbformat.write`` writes it: its JSON and one final newline."""
+    text = nbformat.writes(nb)
+    return (text if text.endswith("\n") else text + "\n").encode("utf-8")
 
 
 def replace_outputs(out_dir: Path, files: dict[str, bytes]) -> None:

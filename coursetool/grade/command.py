@@ -2,11 +2,18 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
+from coursetool.grade.atomic import write_atomically
+from coursetool.grade.course import lms, similarity
+from coursetool.grade.folders import AutograderFolders
 from coursetool.grade.kernel import limits as kernel_limits
+from coursetool.grade.kernel import workdirs
+from coursetool.grade.lab import AutograderLab
 from coursetool.grade.course.batch import grade_class, usable_cores, warn
 from coursetool.grade.course.cluster import ClusterError, DaskCluster
 from coursetool.grade.intake.late import METHODS, PenaltySettingError, parse_due
@@ -14,7 +21,7 @@ from coursetool.grade.notebook.pipeline import ReferenceSolutionError
 from coursetool.grade.kernel.sandbox import bwrap_works, environment_problem, why_no_sandbox
 from coursetool.grade.notebook.runspec import run_spec
 from coursetool.grade.settings import Limits, Settings, default_data_root
-from coursetool.grade.intake.submissions import SubmissionsError
+from coursetool.grade.intake.submissions import SubmissionsError, discover
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -54,7 +61,55 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--refresh-feedback", action="store_true",
                         help="render every feedback page again with the gradebook's scores and comments "
                              "(after grading written answers in formgrader); notebooks are not run again")
+    parser.add_argument("--student", action="append", default=[], metavar="ID",
+                        help="grade (again) only this student, keeping everyone else's results (repeatable)")
+    parser.add_argument("--roster", type=Path, default=None,
+                        help="Canvas gradebook export (CSV): also write canvas.csv for Canvas's gradebook import")
+    parser.add_argument("--missing", choices=[m.value for m in lms.Missing], default=lms.Missing.BLANK.value,
+                        help="what roster students without a submission get in canvas.csv: blank (no score, default) or zero")
     parser.set_defaults(func=run)
+    register_similarity(subparsers)
+
+
+def register_similarity(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``similarity`` subcommand: the class's similar submissions, without running any notebook."""
+    parser = subparsers.add_parser("similarity", help="find similar submissions in a class of one lab (runs no notebook)",
+                                   description=register_similarity.__doc__)
+    parser.add_argument("submissions", type=Path, help="folder or zip of submissions, as for grade")
+    parser.add_argument("--lab", required=True, help="lab name, as in autograder/source/<lab>/<lab>.ipynb")
+    parser.add_argument("--autograder", type=Path, default=Path("autograder"),
+                        help="nbgrader course folder written by the build; results go here (default: ./autograder)")
+    parser.add_argument("--compare-with", type=Path, action="append", default=[], metavar="DIR",
+                        help="earlier years' submissions (folder or zip) to compare this class with (repeatable)")
+    parser.set_defaults(func=run_similarity)
+
+
+def run_similarity(args: argparse.Namespace) -> int:
+    show_diagnostics()
+    folders = AutograderFolders(args.lab, args.autograder.resolve())
+    if not folders.source_notebook.exists():
+        print(f"no autograder source for lab {args.lab!r} at {folders.source_notebook}: build the course first",
+              file=sys.stderr)
+        return 2
+    lab = AutograderLab(args.lab, folders.source_dir)
+    workdirs.belong_to(folders.autograder)
+    try:
+        with workdirs.marked_folder("coursetool-submissions-") as staging:
+            found = discover(args.submissions.resolve(), args.lab, staging / "class")
+            earlier = [replace(s, student=f"{folder.name}:{s.student}") for folder in args.compare_with
+                       for s in discover(folder.resolve(), args.lab, staging / f"earlier-{folder.name}")]
+            analysis = similarity.analyse_class(lab, found, folders.autograder, earlier)
+    except SubmissionsError as error:
+        print(error, file=sys.stderr)
+        return 2
+    results = folders.results_dir
+    csv_path = similarity.write_results(analysis, results)
+    write_atomically(results / "similarity.html", similarity.page(analysis, args.lab))
+    for pair in analysis.flagged:
+        print(f"  to look at: {pair.student_a} and {pair.student_b}: {pair.similarity:.0%} ({'; '.join(pair.cells)})")
+    print(f"{len(found)} submission(s), {len(earlier)} earlier, {len(analysis.skipped)} not comparable; "
+          f"{len(analysis.flagged)} pair(s) flagged in {analysis.seconds:.1f} s: {csv_path}, {results / 'similarity.html'}")
+    return 0
 
 
 class SandboxRefusal(RuntimeError):
@@ -78,7 +133,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     else:
         refuse_without_sandbox(on_cluster)
     if not on_cluster:
-        for missing in kernel_limits.describe(kernel_limits.group_parents()):
+        for missing in kernel_limits.limits_not_held(kernel_limits.group_parents()):
             warn(missing)
     return Settings(
         lab=args.lab, autograder=args.autograder.resolve(),
@@ -94,12 +149,32 @@ def put_environment_on_path() -> None:
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
+def show_diagnostics() -> None:
+    """What the grader's modules log (``logging``), on stderr as plain lines: not the command's own output."""
+    logger = logging.getLogger("coursetool")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
+def lms_options(args: argparse.Namespace) -> lms.LmsOptions:
+    """``--roster`` and ``--missing``; the roster is read once here, so a wrong file stops the run before grading."""
+    if args.roster is not None:
+        lms.read_roster(args.roster)
+    return lms.LmsOptions(args.roster.resolve() if args.roster else None, lms.Missing(args.missing))
+
+
 def run(args: argparse.Namespace) -> int:
+    show_diagnostics()
     put_environment_on_path()
     try:
+        lms_options(args)
         settings = settings_from(args)
-    except SandboxRefusal as refusal:
-        print(refusal, file=sys.stderr)
+    except (lms.RosterError, OSError, SandboxRefusal) as error:
+        print(error, file=sys.stderr)
         return 2
     if not settings.source_notebook.exists():
         print(f"no autograder source for lab {args.lab!r} at {settings.source_notebook}: build the course first "
@@ -115,8 +190,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         summary = grade_class(args.submissions.resolve(), settings, regrade=args.regrade,
                               feedback_from_gradebook=args.refresh_feedback, due=args.due, late_penalty=args.late_penalty,
-                              grader=DaskCluster(args.scheduler) if args.scheduler else None)
-    except (SubmissionsError, PenaltySettingError, ClusterError, ReferenceSolutionError) as error:
+                              grader=DaskCluster(args.scheduler) if args.scheduler else None,
+                              only=frozenset(args.student), lms_options=lms_options(args))
+    except (SubmissionsError, PenaltySettingError, ClusterError, ReferenceSolutionError, lms.RosterError) as error:
         print(error, file=sys.stderr)
         return 2
     except KeyboardInterrupt:

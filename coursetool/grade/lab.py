@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 from nbgrader import utils
-from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
+from nbgrader.preprocessors import ClearSolutions
 from coursetool.probes import REFERENCE_FILE, records_of
 
 
@@ -34,6 +34,7 @@ def role_of(cell: NotebookNode) -> Role:
     return Role.FIXED if utils.is_locked(cell) else Role.FREE
 
 
+HIDDEN_BEGIN, HIDDEN_END = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"  # nbgrader's delimiters
 STUDENT_ROLES = frozenset({Role.SOLUTION, Role.ANSWER, Role.FREE})
 
 
@@ -43,8 +44,27 @@ def release_view(cell: NotebookNode) -> NotebookNode:
     if role_of(cell) in (Role.SOLUTION, Role.ANSWER):
         released, _ = ClearSolutions().preprocess_cell(released, {"language": "python"}, 0)
     if "nbgrader" in cell.metadata:
-        ClearHiddenTests()._remove_hidden_test_region(released)
+        released.source = without_hidden_tests(released.source)
     return released
+
+
+def without_hidden_tests(source: str) -> str:
+    """The source without its ``BEGIN HIDDEN TESTS`` ... ``END HIDDEN TESTS`` regions, delimiter lines included, as
+    nbgrader's ``ClearHiddenTests`` releases a cell."""
+    kept: list[str] = []
+    inside = False
+    for line in source.split("\n"):
+        if HIDDEN_BEGIN in line:
+            if inside:
+                raise RuntimeError("Encountered nested begin hidden tests statements")
+            inside = True
+        elif HIDDEN_END in line:
+            inside = False
+        elif not inside:
+            kept.append(line)
+    if inside:
+        raise RuntimeError("No end hidden tests statement found")
+    return "\n".join(kept)
 
 
 def significant_lines(text: str) -> frozenset[str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from coursetool.grade.course import batch
+from coursetool.grade.course import local
 from coursetool.grade.kernel import runner
 from coursetool.grade.kernel.gpus import GpuSlots, device_nodes, gpu_for, visible_gpus
 from coursetool.grade.lab import AutograderLab
@@ -153,8 +153,8 @@ def test_the_reference_run_gets_a_gpu_of_its_own_in_full_mode(tmp_path: Path, bu
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "7")
     given = []
-    monkeypatch.setattr(batch, "reference_values", lambda settings, lab: given.append(settings.gpu) or {})
+    monkeypatch.setattr(local, "reference_values", lambda settings, lab: given.append(settings.gpu) or {})
     lab = AutograderLab("gradelab", built_course / "autograder" / "source" / "gradelab")
     for quick in (False, True):
-        batch.LocalPool(1).reference(settings(tmp_path, quick=quick), lab)
+        local.LocalPool(1).reference(settings(tmp_path, quick=quick), lab)
     assert given == ["7", None]  # as a submission's kernel: one GPU in full mode, none in quick mode

@@ -86,3 +86,11 @@ def test_the_check_finds_an_upward_import_anywhere_in_a_module() -> None:
         "coursetool.grade.kernel.runner (kernel) imports coursetool.grade.intake.late (intake)"]
     assert upward_imports({"coursetool.grade.settings": "from coursetool.grade import kernel\n"}) == [
         "coursetool.grade.settings (root) imports coursetool.grade.kernel (kernel)"]
+
+
+def test_the_readme_layout_names_every_grader_module_in_its_row() -> None:
+    readme = (GRADE.parents[1] / "README.md").read_text()
+    rows = {line.split("|")[1].strip().strip("`"): line for line in readme.splitlines() if line.startswith("| `coursetool/grade/")}
+    unnamed = [str(path.relative_to(GRADE)) for path in sorted(GRADE.rglob("*.py")) if path.stem != "__init__"
+               and f"`{path.stem}`" not in rows.get(f"coursetool/grade/{path.parent.relative_to(GRADE)}/".replace("/./", "/"), "")]
+    assert unnamed == []

@@ -8,7 +8,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 STUDENTS, INSTRUCTORS = REPO / "requirements.txt", REPO / "requirements-instructor.txt"
 # Course tools students have no use for; nbgrader would add its Formgrader to their JupyterLab.
-INSTRUCTOR_ONLY = {"nbgrader", "jupytext", "nbval", "pytest", "nbclient", "nbformat", "pyyaml", "dask"}
+INSTRUCTOR_ONLY = {"nbgrader", "jupytext", "nbval", "pytest", "nbclient", "nbformat", "pyyaml", "dask", "copydetect"}
 
 
 def requirement_lines(path: Path) -> list[str]:

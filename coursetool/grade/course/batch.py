@@ -1,6 +1,6 @@
 """Grading a class: submissions in parallel workers, the gradebook written by this process only.
 
-A ``Grader`` grades submissions somewhere (worker processes on this machine, or a Dask
+A ``Grader`` grades submissions somewhere (worker processes on this machine: ``local.LocalPool``, or a Dask
 cluster: ``cluster.DaskCluster``) and yields each outcome as plain data as soon as it is ready.
 This process alone writes the files of each finished submission, commits it to the gradebook,
 then writes its state file; a re-run skips every student whose state matches the same notebook
@@ -9,38 +9,34 @@ the same grades.
 """
 from __future__ import annotations
 
-import ctypes
-import json
-import multiprocessing
+import logging
 import os
-import shutil
-import signal
 import sys
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-import nbformat
 from nbgrader.api import Gradebook
 
-from coursetool.grade.atomic import write_atomically
 from coursetool.grade.course import gradebook as book
-from coursetool.grade.intake import late
-from coursetool.grade.kernel import warm, workdirs
-from coursetool.grade.notebook.feedback import write_feedback
-from coursetool.grade.kernel.gpus import gpu_for
-from coursetool.grade.lab import AutograderLab
-from coursetool.grade.notebook.pipeline import ensure_reference, grade_submission, reference_values, warm_up
-from coursetool.grade.notebook.runspec import grading_key, run_spec
-from coursetool.grade.result import Outcome, Status, SubmissionResult
+from coursetool.grade.course import lms, similarity
+from coursetool.grade.course.files import refresh_feedback, write_files
+from coursetool.grade.course.local import LocalPool
 from coursetool.grade.course.report import Row, write_reports
-from coursetool.grade.kernel.runner import warm_server
+from coursetool.grade.course.state import StateStore
+from coursetool.grade.intake import late
+from coursetool.grade.intake.submissions import Submission, SubmissionsError, discover
+from coursetool.grade.kernel import warm, workdirs
+from coursetool.grade.lab import AutograderLab
+from coursetool.grade.notebook.pipeline import ensure_reference
+from coursetool.grade.notebook.runspec import grading_key
+from coursetool.grade.result import Outcome, Status, SubmissionResult
 from coursetool.grade.settings import Settings
-from coursetool.grade.intake.submissions import Submission, discover
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -52,51 +48,6 @@ class Summary:
     graded: int
     reused: int
     grader_errors: int = 0
-
-
-class StateStore:
-    """One JSON file per student: the result and the keys it was computed from."""
-
-    def __init__(self, folder: Path, grading_key: str):
-        self.folder = folder
-        self.grading_key = grading_key
-
-    def path(self, student: str) -> Path:
-        return self.folder / f"{student}.json"
-
-    def needs_grading(self, submission: Submission) -> bool:
-        """No result for this notebook and these settings, or one the grader itself failed to compute."""
-        saved = self.load(submission)
-        return saved is None or saved.status is Status.GRADER_ERROR
-
-    def load(self, submission: Submission) -> SubmissionResult | None:
-        """The saved result if it was computed from this very notebook and these settings."""
-        try:
-            saved = json.loads(self.path(submission.student).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        if saved.get("grading_key") != self.grading_key or saved["result"]["key"] != submission.key:
-            return None
-        return SubmissionResult.from_dict(saved["result"])
-
-    def save(self, result: SubmissionResult) -> None:
-        state = {"grading_key": self.grading_key, "result": result.to_dict()}
-        write_atomically(self.path(result.student), json.dumps(state, indent=1, sort_keys=True).encode())
-
-    def clear(self) -> None:
-        for path in self.folder.glob("*.json"):
-            path.unlink()
-
-
-def die_with_parent() -> None:
-    """Worker initializer: a killed grader takes its workers (and so their kernels) with it."""
-    ctypes.CDLL(None).prctl(1, signal.SIGKILL)
-
-
-def progress(done: int, total: int, result: SubmissionResult) -> None:
-    points = sum(result.scores.values())
-    detail = f" - {result.reason}" if result.status is not Status.GRADED and result.reason else ""
-    print(f"[{done}/{total}] {result.student}: {points:g} points, {result.status.value} ({result.seconds:g} s){detail}", flush=True)
 
 
 class Grader(Protocol):
@@ -118,57 +69,108 @@ class Grader(Protocol):
         ...
 
 
-def grade_here(submission: Submission, settings: Settings) -> Outcome:
-    """Grade one submission in this process; in full mode on a GPU of this machine where it has any."""
-    with gpu_for(settings) as assigned:
-        return grade_submission(submission, assigned)
+def grade_class(submissions_path: Path, settings: Settings, regrade: bool = False,
+                feedback_from_gradebook: bool = False, due: datetime | None = None,
+                late_penalty: str | None = None, grader: Grader | None = None,
+                only: frozenset[str] = frozenset(), lms_options: lms.LmsOptions = lms.LmsOptions()) -> Summary:
+    """Grade every submission at ``submissions_path``; write grades.csv, the report, similarity and LMS files.
+
+    ``due`` (naive UTC) is stored as the assignment's due date; ``late_penalty`` overrides the
+    course's ``LateSubmissionPlugin.penalty_method``. ``grader`` defaults to worker processes
+    on this machine, ``settings.jobs`` at a time. ``only`` (``--student``): grade these students
+    again and no other; every output is still written for the whole class.
+    """
+    lab = AutograderLab(settings.lab, settings.source_dir)
+    grader = grader or LocalPool(settings.jobs)
+    course = book.course_id(settings.autograder)
+    states = saved_states(settings, regrade)
+    clear_left_behind(settings.autograder)
+    with workdirs.marked_folder("coursetool-submissions-") as staging, stopping_fork_servers():
+        # what was handed in, and what of it no earlier run graded under the same key
+        submissions = discover(submissions_path, settings.lab, staging)
+        pending = chosen(submissions, only) if only else [s for s in submissions if states.needs_grading(s)]
+        if pending:
+            grader.get_ready(settings)
+        print(f"{settings.lab}: {len(submissions)} submission(s), {len(pending)} to grade, "
+              f"{grader.where()}", flush=True)
+        announce_ids(submissions)
+        # the gradebook, the reference solution's probe values, the due date
+        book.prepare_lab(settings.gradebook_url, course, lab)
+        if pending and lab.probes:
+            print(f"reference solution: {len(ensure_reference(settings, lab, grader.reference))} probe value(s)", flush=True)
+        penalty_method = late_penalty or late.configured_method(settings.autograder)
+        announce_lateness(book.due_date(settings.gradebook_url, course, lab.name, due), penalty_method)
+        # grade, recording each student as the outcome arrives; then every student's row, late penalty included
+        if pending:
+            grade_in_parallel(pending, settings, lab, states, course, grader)
+        rows = rows_for(submissions, states, settings, lab, course, penalty_method)
+        # similar submissions, while a zip's staged notebooks are still there
+        analysis = similarity.analyse_class(lab, submissions, settings.autograder)
+    # feedback again where written answers were graded since; the class's grades.csv, report, similarity and LMS files
+    if feedback_from_gradebook:
+        pages = refresh_feedback(settings, lab, [row.student for row in rows], course)
+        print(f"feedback rendered again from the gradebook for {pages} student(s)", flush=True)
+    write_reports(lab, rows, settings.results_dir, similarity.report_section(analysis))
+    similarity.write_results(analysis, settings.results_dir)
+    announce_class_files(lms.write_files(lab, rows, settings.results_dir, lms_options), len(analysis.flagged))
+    failed = sum(1 for row in rows if row.status is Status.GRADER_ERROR)
+    return Summary(len(submissions), len(pending), len(submissions) - len(pending), failed)
 
 
-def reference_here(settings: Settings, lab: AutograderLab) -> dict[str, str]:
-    """The lab's reference values, run in this process as a submission is: on a GPU of its own in full mode."""
-    with gpu_for(settings) as assigned:
-        return reference_values(assigned, lab)
+def chosen(submissions: list[Submission], only: frozenset[str]) -> list[Submission]:
+    """The submissions of the ``--student`` ids, to grade again whatever an earlier run stored."""
+    unknown = only - {s.student for s in submissions}
+    if unknown:
+        raise SubmissionsError(f"no submission for --student {', '.join(sorted(unknown))} "
+                               f"(ids in this class: {', '.join(s.student for s in submissions[:10])}"
+                               f"{', ...' if len(submissions) > 10 else ''})")
+    return [s for s in submissions if s.student in only]
 
 
-@dataclass(frozen=True)
-class LocalPool:
-    """Worker processes on this machine, ``jobs`` at a time."""
-
-    jobs: int
-
-    def where(self) -> str:
-        return f"{self.jobs} at a time"
-
-    def get_ready(self, settings: Settings) -> None:
-        """Start the fork server: it imports the lab's modules while the gradebook is prepared."""
-        warm_server(AutograderLab(settings.lab, settings.source_dir), run_spec(settings), wait=False)
-
-    def reference(self, settings: Settings, lab: AutograderLab) -> dict[str, str]:
-        return reference_here(settings, lab)
-
-    def grade(self, pending: list[Submission], settings: Settings) -> Iterator[tuple[Submission, Outcome]]:
-        lab = AutograderLab(settings.lab, settings.source_dir)
-        warm_server(lab, run_spec(settings))  # the workers share it
-        warm_up(lab)
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=self.jobs, mp_context=context, initializer=die_with_parent) as pool:
-            futures = {pool.submit(grade_here, submission, settings): submission for submission in pending}
-            for future in as_completed(futures):
-                yield futures[future], future.result()
+def announce_class_files(files: lms.LmsFiles, flagged: int) -> None:
+    """Say what the class-level files found: similar pairs, and the roster's loose ends."""
+    print(f"similar submissions: {flagged} pair(s) flagged to look at (similarity.csv, report.html)", flush=True)
+    for student in files.unmatched:
+        print(f"  canvas: submission {student} matches no roster row (not in canvas.csv)", flush=True)
+    if files.missing:
+        print(f"  canvas: {len(files.missing)} roster student(s) without a submission", flush=True)
 
 
-def write_files(submission: Submission, outcome: Outcome, settings: Settings) -> None:
-    """Where nbgrader keeps them: the notebook as submitted, the autograded notebook (if any), the feedback."""
-    submitted = settings.submitted_notebook(submission.student)
-    if submission.notebook is not None:
-        submitted.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(submission.notebook, submitted)
-    autograded = settings.autograded_notebook(submission.student)
-    if outcome.autograded is None:
-        autograded.unlink(missing_ok=True)
-    else:
-        write_atomically(autograded, outcome.autograded)
-    write_atomically(settings.feedback_file(submission.student), outcome.feedback)
+def saved_states(settings: Settings, regrade: bool) -> StateStore:
+    """The states of earlier runs under the same grading key, none where asked to grade again or the gradebook is new."""
+    states = StateStore(settings.results_dir / "state", grading_key(settings))
+    if regrade or not (settings.autograder / "gradebook.db").exists():
+        states.clear()
+    return states
+
+
+def clear_left_behind(autograder: Path) -> None:
+    """Mark this run's temporary folders as the course's; remove those a killed run of the course left."""
+    workdirs.belong_to(autograder)
+    removed = workdirs.remove_left_behind(autograder)
+    if removed:
+        log.info("removed %d temporary folder(s) left by an earlier run that was stopped", len(removed))
+
+
+@contextmanager
+def stopping_fork_servers() -> Iterator[None]:
+    """A grading run stops the fork servers it started when it ends."""
+    try:
+        yield
+    finally:
+        warm.close_all()
+
+
+def announce_ids(submissions: list[Submission]) -> None:
+    """Say which students got an id other than their name, and why."""
+    for submission in submissions:
+        if submission.id_note:
+            print(f"  {submission.id_note}", flush=True)
+
+
+def announce_lateness(due: datetime | None, method: str) -> None:
+    if due is not None or method != "none":
+        print(f"due {late.format_time(due) or 'date not set'}; late penalty: {method}", flush=True)
 
 
 def grade_in_parallel(pending: list[Submission], settings: Settings, lab: AutograderLab, states: StateStore, course: str,
@@ -187,6 +189,12 @@ def grade_in_parallel(pending: list[Submission], settings: Settings, lab: Autogr
             progress(len(recorded), len(pending), result)
 
 
+def progress(done: int, total: int, result: SubmissionResult) -> None:
+    points = sum(result.scores.values())
+    detail = f" - {result.reason}" if result.status is not Status.GRADED and result.reason else ""
+    print(f"[{done}/{total}] {result.student}: {points:g} points, {result.status.value} ({result.seconds:g} s){detail}", flush=True)
+
+
 def rows_for(submissions: list[Submission], states: StateStore, settings: Settings, lab: AutograderLab, course: str,
              penalty_method: str) -> list[Row]:
     """Each graded student's row; the submission time and late penalty go to the gradebook on the way."""
@@ -199,99 +207,10 @@ def rows_for(submissions: list[Submission], states: StateStore, settings: Settin
             scores = book.cell_scores(gradebook, lab, result.student)
             lateness, points = book.record_lateness(gradebook, lab, submission, penalty_method,
                                                     sum(score or 0.0 for score in scores.values()))
-            reason = "; ".join(part for part in (result.reason, late.describe(lateness, points)) if part)
+            reason = "; ".join(part for part in (result.reason, late.lateness_note(lateness, points)) if part)
             rows.append(Row(result.student, scores, result.status, reason, submission.submitted, points or 0.0,
                             tuple(result.flags)))
     return rows
-
-
-def refresh_feedback(settings: Settings, lab: AutograderLab, students: list[str], course: str) -> int:
-    """Render feedback again from the autograded notebooks with the gradebook's scores and comments.
-
-    For after written answers were graded in formgrader: the pages then show the manual scores
-    and comments. No notebook runs again. Returns how many pages were written.
-    """
-    written = 0
-    with Gradebook(settings.gradebook_url, course) as gradebook:
-        for student in students:
-            path = settings.autograded_notebook(student)
-            if not path.exists():
-                continue  # rejected: its page gives the reason
-            nb = nbformat.read(path, as_version=4)
-            comments = {c.grade_id: gradebook.find_comment(c.grade_id, lab.name, lab.name, student).comment
-                        for c in lab.answers}  # nbgrader keeps comments on answer cells only
-            write_feedback(nb, lab, book.cell_scores(gradebook, lab, student), comments, settings.feedback_file(student))
-            written += 1
-    return written
-
-
-def clear_left_behind(autograder: Path) -> None:
-    """Mark this run's temporary folders as the course's; remove those a killed run of the course left."""
-    workdirs.belong_to(autograder)
-    removed = workdirs.remove_left_behind(autograder)
-    if removed:
-        print(f"removed {len(removed)} temporary folder(s) left by an earlier run that was stopped", flush=True)
-
-
-def announce_ids(submissions: list[Submission]) -> None:
-    """Say which students got an id other than their name, and why."""
-    for submission in submissions:
-        if submission.id_note:
-            print(f"  {submission.id_note}", flush=True)
-
-
-def announce_lateness(due: datetime | None, method: str) -> None:
-    if due is not None or method != "none":
-        print(f"due {late.format_time(due) or 'date not set'}; late penalty: {method}", flush=True)
-
-
-def grade_class(submissions_path: Path, settings: Settings, regrade: bool = False,
-                feedback_from_gradebook: bool = False, due: datetime | None = None,
-                late_penalty: str | None = None, grader: Grader | None = None) -> Summary:
-    """Grade every submission at ``submissions_path``; write grades.csv and the report.
-
-    ``due`` (naive UTC) is stored as the assignment's due date; ``late_penalty`` overrides the
-    course's ``LateSubmissionPlugin.penalty_method``. ``grader`` defaults to worker processes
-    on this machine, ``settings.jobs`` at a time.
-    """
-    lab = AutograderLab(settings.lab, settings.source_dir)
-    grader = grader or LocalPool(settings.jobs)
-    course = book.course_id(settings.autograder)
-    states = StateStore(settings.results_dir / "state", grading_key(settings))
-    if regrade or not (settings.autograder / "gradebook.db").exists():
-        states.clear()
-    clear_left_behind(settings.autograder)
-    with workdirs.marked_folder("coursetool-submissions-") as staging, stopping_fork_servers():
-        submissions = discover(submissions_path, settings.lab, staging)
-        pending = [s for s in submissions if states.needs_grading(s)]
-        if pending:
-            grader.get_ready(settings)
-        print(f"{settings.lab}: {len(submissions)} submission(s), {len(pending)} to grade, "
-              f"{grader.where()}", flush=True)
-        announce_ids(submissions)
-        book.prepare_lab(settings.gradebook_url, course, lab)
-        if pending and lab.probes:
-            print(f"reference solution: {len(ensure_reference(settings, lab, grader.reference))} probe value(s)", flush=True)
-        penalty_method = late_penalty or late.configured_method(settings.autograder)
-        announce_lateness(book.due_date(settings.gradebook_url, course, lab.name, due), penalty_method)
-        if pending:
-            grade_in_parallel(pending, settings, lab, states, course, grader)
-        rows = rows_for(submissions, states, settings, lab, course, penalty_method)
-    if feedback_from_gradebook:
-        pages = refresh_feedback(settings, lab, [row.student for row in rows], course)
-        print(f"feedback rendered again from the gradebook for {pages} student(s)", flush=True)
-    write_reports(lab, rows, settings.results_dir)
-    failed = sum(1 for row in rows if row.status is Status.GRADER_ERROR)
-    return Summary(len(submissions), len(pending), len(submissions) - len(pending), failed)
-
-
-@contextmanager
-def stopping_fork_servers() -> Iterator[None]:
-    """A grading run stops the fork servers it started when it ends."""
-    try:
-        yield
-    finally:
-        warm.close_all()
 
 
 def warn(message: str) -> None:

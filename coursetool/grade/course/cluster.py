@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from coursetool.grade.kernel import workdirs
-from coursetool.grade.course.batch import grade_here, reference_here
+from coursetool.grade.course.local import grade_here, reference_here
 from coursetool.grade.lab import AutograderLab
 from coursetool.grade.notebook.pipeline import ReferenceSolutionError, zero_outcome
 from coursetool.grade.notebook.runspec import grading_key, run_spec

@@ -37,7 +37,7 @@ class Row:
         return sum(score for score in self.scores.values() if score is not None) - self.late_penalty
 
 
-def format_points(value: float | None) -> str:
+def csv_number(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
@@ -50,8 +50,8 @@ def grades_csv(lab: AutograderLab, rows: list[Row]) -> bytes:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["student_id", *graded, "submitted", "late_penalty", "total", "max", "status", "reason"])
     for row in sorted(rows, key=lambda r: r.student):
-        writer.writerow([row.student, *(format_points(row.scores.get(g)) for g in graded), format_time(row.submitted),
-                         format_points(row.late_penalty), format_points(row.total), format_points(maximum),
+        writer.writerow([row.student, *(csv_number(row.scores.get(g)) for g in graded), format_time(row.submitted),
+                         csv_number(row.late_penalty), csv_number(row.total), csv_number(maximum),
                          row.status.value, row.reason])
     return buffer.getvalue().encode("utf-8")
 
@@ -90,8 +90,8 @@ def figure_png(figure: "Figure") -> bytes:
     return buffer.getvalue()
 
 
-def report_html(lab: AutograderLab, rows: list[Row], figure_png: bytes) -> bytes:
-    """A self-contained page: summary, the figure, the failure rates, the rows that need a look."""
+def report_html(lab: AutograderLab, rows: list[Row], figure_png: bytes, sections: str = "") -> bytes:
+    """A self-contained page: summary, the figure, the failure rates, the rows that need a look, then ``sections``."""
     totals = [r.total for r in rows]
     statuses: dict[str, int] = {}
     for row in rows:
@@ -111,13 +111,14 @@ def report_html(lab: AutograderLab, rows: list[Row], figure_png: bytes) -> bytes
 <img alt="score histogram and failure rates" src="data:image/png;base64,{base64.b64encode(figure_png).decode()}">
 <h2>Failure rate per test</h2><table><tr><th>test</th><th>failed</th></tr>{rates}</table>
 <h2>Submissions to look at</h2><table><tr><th>student</th><th>status</th><th>reason</th><th>code that reaches for kernel or grader internals</th></tr>{flagged}</table>
-</body></html>
+{sections}</body></html>
 """
     return page.encode("utf-8")
 
 
-def write_reports(lab: AutograderLab, rows: list[Row], results_dir: Path) -> None:
+def write_reports(lab: AutograderLab, rows: list[Row], results_dir: Path, sections: str = "") -> None:
+    """grades.csv, report.png and report.html (``sections``: more HTML at the end of the page)."""
     write_atomically(results_dir / "grades.csv", grades_csv(lab, rows))
     figure = figure_png(report_figure(lab, rows))
     write_atomically(results_dir / "report.png", figure)
-    write_atomically(results_dir / "report.html", report_html(lab, rows, figure))
+    write_atomically(results_dir / "report.html", report_html(lab, rows, figure, sections))

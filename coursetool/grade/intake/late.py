@@ -81,7 +81,7 @@ def duration(seconds: float) -> str:
     return " ".join(part for part in parts if part)
 
 
-def describe(lateness: Lateness, points: float | None) -> str:
+def lateness_note(lateness: Lateness, points: float | None) -> str:
     """The reason's words on a late submission: how late and what it cost."""
     if not lateness.late:
         return ""

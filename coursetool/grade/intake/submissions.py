@@ -366,8 +366,16 @@ def class_root(path: Path, staging: Path) -> tuple[Path, dict[Path, str]]:
 
 
 def discover(path: Path, lab: str, staging: Path) -> list[Submission]:
-    """One Submission per student found at ``path`` (a folder or a zip), sorted by student id."""
+    """One Submission per student found at ``path`` (a folder or a zip), sorted by student id.
+
+    A folder ``nbgrader collect`` filled (``submitted/<student>/<lab>/``) is read as nbgrader's exchange.
+    """
+    from coursetool.grade.intake.exchange import exchange_root, exchange_submissions  # it builds on this module
+
     root, unreadable = class_root(path, staging)
+    collected = exchange_root(root, lab)
+    if collected is not None:
+        return exchange_submissions(collected, lab, staging, unreadable)
     collector = Collector(lab, staging, unreadable)
     for entry in visible_children(unwrap(root)):
         collector.add_entry(entry)

@@ -163,7 +163,7 @@ def groups_argument(parents: dict[str, Path]) -> str:
     return json.dumps({controller: str(folder) for controller, folder in parents.items()}) if parents else "-"
 
 
-def describe(parents: dict[str, Path]) -> list[str]:
+def limits_not_held(parents: dict[str, Path]) -> list[str]:
     """The limits that hold only with a group of their own and have none here, in words for the person grading."""
     missing = {
         "memory": "the memory limit is RLIMIT_DATA only (no memory cgroup can be created here): shared memory is "

@@ -13,11 +13,12 @@ import asyncio
 import builtins
 import enum
 import json
+import logging
 import secrets
 import shutil
 import subprocess
-import sys
 import time
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,7 @@ del _install_grader_guard
 """
 TRUNCATED = "\n... output truncated by the grader ...\n"
 INTERRUPT_GRACE_SECONDS = 10.0  # how long an interrupted kernel may take to answer before the run ends
+log = logging.getLogger(__name__)
 GUARD_INSTALL_SECONDS = 120.0  # importing the lab's modules before any student code: not the student's time
 OUTPUT_MESSAGES = frozenset({"stream", "display_data", "execute_result", "update_display_data", "error"})
 BUILTIN_NAMES = frozenset(name for name in vars(builtins) if not name.startswith("_")) - {"super"}  # super() needs its name
@@ -187,9 +189,14 @@ class NotebookRun:
             else:
                 await self.run_cell(index, cell, self.plans.get(index, CellPlan()))
         if not self.execution.stopped:
-            log = await self.guard_call("audit_log()")
-            self.execution.audit = [(int(index), str(event)) for index, event in json.loads(log or "[]")]
-            self.execution.tampered = [str(name) for name in json.loads(await self.guard_call("tampering()") or "[]")]
+            log = json_list(await self.guard_call("audit_log()"))
+            self.execution.audit = [(entry[0], entry[1]) for entry in log or []
+                                    if isinstance(entry, list) and len(entry) == 2 and type(entry[0]) is int
+                                    and isinstance(entry[1], str)]
+            tampered = json_list(await self.guard_call("tampering()"))
+            self.execution.tampered = [str(name)[:200] for name in tampered or []]
+            if log is None or tampered is None:
+                self.execution.tampered.append("the kernel's answers to the grader")
         return self.execution
 
     async def install_guard(self) -> None:
@@ -219,6 +226,13 @@ class NotebookRun:
         except DeadKernelError:
             cells[index] = CellRun(CellStatus.DIED, "the kernel died (exit, crash or memory limit)")
             self.execution.stopped = f"not run: the kernel died in cell {index}"
+            return
+        except Exception as error:  # noqa: BLE001 - only what the kernel's messages broke; the grader's own errors go on
+            if not broke_the_protocol(error):
+                raise
+            cells[index] = CellRun(CellStatus.DIED, "the kernel sent messages the grader cannot read "
+                                                    "(its messaging was changed)")
+            self.execution.stopped = f"not run: the kernel stopped answering in its protocol in cell {index}"
             return
         if index not in cells:
             cells[index] = self.ending(index, cell)
@@ -288,7 +302,10 @@ class NotebookRun:
         result = reply["content"].get("user_expressions", {}).get("result", {}) if reply else {}
         if result.get("status") != "ok":
             return None
-        return ast.literal_eval(result["data"]["text/plain"])
+        try:
+            return ast.literal_eval(result["data"]["text/plain"])
+        except (KeyError, TypeError, ValueError, SyntaxError, MemoryError, RecursionError):
+            return None  # a reply the guard did not write
 
     async def request(self, code: str, timeout: float | None = None, interruptible: bool = False,
                       **kwargs: Any) -> dict[str, Any] | None:
@@ -315,6 +332,24 @@ class NotebookRun:
         except asyncio.TimeoutError:
             return False
         return True
+
+
+PROTOCOL_MODULES = ("jupyter_client/session.py", "jupyter_client/jsonutil.py", "jupyter_client/adapter.py")
+
+
+def broke_the_protocol(error: BaseException) -> bool:
+    """The error arose reading the kernel's messages: what the kernel sent, not the grader, is at fault."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return any(frame.filename.endswith(PROTOCOL_MODULES) for frame in frames)
+
+
+def json_list(text: Any) -> list | None:
+    """A guard reply that should be a JSON list, or None where the kernel answered something else."""
+    try:
+        value = json.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+    return value if isinstance(value, list) else None
 
 
 class ProbeInterrupted(Exception):
@@ -365,7 +400,7 @@ def warm_server(lab: AutograderLab, spec: RunSpec, wait: bool = True) -> ForkSer
     try:
         return fork_server(spec, lab.imported_modules(), wait)
     except (OSError, RuntimeError) as error:
-        print(f"warm kernels unavailable, starting each kernel anew: {error}", file=sys.stderr, flush=True)
+        log.warning("warm kernels unavailable, starting each kernel anew: %s", error)
         return None
 
 

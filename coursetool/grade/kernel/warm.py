@@ -2,9 +2,9 @@
 
 A server starts behind the same limits launcher and sandbox as a kernel (with its
 capabilities kept inside, so that each kernel it forks can make its own view), imports the
-lab's modules, and then forks kernels (``forkserver``). Each kernel gets a memory group of its
-own (what it allocates; the pages it shares with the server stay the server's) and
-``RLIMIT_DATA``. Every kernel's folder lies under the server's marked folder; each kernel sees
+lab's modules, and then forks kernels (``forkserver``). Each kernel gets groups of its own,
+memory, pids and cpu, where they can be made (what it allocates is its own; the pages it shares
+with the server stay the server's) and ``RLIMIT_DATA``. Every kernel's folder lies under the server's marked folder; each kernel sees
 its own folder there and nothing else of it.
 
 A run starts its server before it forks its worker processes, which use it as their own.

@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from coursetool.grade.kernel import limits as kernel_limits
+
 MARKER = ".coursetool-run.json"
 PREFIX = "coursetool-"
 
@@ -70,13 +72,7 @@ def maker_gone(pid: int, started: str | None) -> bool:
     """The process that made a folder has ended (where /proc is missing, by its pid alone)."""
     if started is not None:
         return start_time(pid) != started
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+    return not kernel_limits.alive(pid)
 
 
 def remove_left_behind(course: Path) -> list[Path]:

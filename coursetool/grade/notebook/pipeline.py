@@ -1,6 +1,8 @@
 """Grading one notebook: nbgrader's autograde steps, without the gradebook.
 
-``restore -> execute (runner) -> limit output (nbgrader's LimitOutput) -> score``. The
+``STEPS``: restore -> execute (runner) -> take the reference -> limit output (nbgrader's
+LimitOutput) -> score -> scrutinise -> redact hidden text -> note overrides, each a function of
+a ``Grading``, declared in order as nbgrader declares its preprocessors. The
 course check runs exactly these steps on each lab's solution and blank notebooks; a grading
 worker runs them on a submission and returns an ``Outcome``: the result, the autograded
 notebook and the feedback page as bytes. It writes no file of the course: the process that
@@ -12,7 +14,7 @@ import importlib.util
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
@@ -33,6 +35,7 @@ from coursetool.grade.result import Outcome, Rejected, Status, SubmissionResult
 from coursetool.grade.settings import RunSpec, Settings
 from coursetool.grade.intake.submissions import Submission
 from coursetool.probes import records_of
+from coursetool.write import notebook_bytes
 
 
 @dataclass
@@ -148,29 +151,85 @@ def reference_problems(lab: AutograderLab, execution: runner.Execution) -> list[
     return problems
 
 
+@dataclass
+class Grading:
+    """One notebook on its way through the grading steps; each step fills in or changes what it is about."""
+
+    lab: AutograderLab
+    spec: RunSpec
+    notebook: NotebookNode
+    reference: dict[str, str] | None  # None: the notebook is the reference solution
+    origins: list[SourceCell | None] = field(default_factory=list)
+    execution: runner.Execution = field(default_factory=runner.Execution)
+    scores: dict[str, float] = field(default_factory=dict)
+    answered: dict[str, bool] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+
+
+def restore_cells(grading: Grading) -> None:
+    """The instructor's cells back in place around the student's (``restore``); Rejected if not this lab's."""
+    restoration = restore(grading.lab, grading.notebook)
+    grading.notebook, grading.origins = restoration.notebook, restoration.origins
+    grading.notes += restoration.notes
+
+
+def execute(grading: Grading) -> None:
+    """Run it in a fresh kernel; the reference solution's probes twice."""
+    grading.execution = runner.execute(grading.notebook, grading.lab, grading.spec, twice=grading.reference is None)
+
+
+def take_reference(grading: Grading) -> None:
+    """The reference solution's probe values become the reference; those without a usable value are notes."""
+    if grading.reference is None:
+        grading.reference = dict(grading.execution.probes)
+        grading.notes += reference_problems(grading.lab, grading.execution)
+
+
+def limit_output(grading: Grading) -> None:
+    """nbgrader's ``LimitOutput``: no cell keeps more than its share of output."""
+    grading.notebook, _ = LimitOutput().preprocess(grading.notebook, {})
+
+
+def score_cells(grading: Grading) -> None:
+    grading.scores, grading.answered = score(grading.notebook, grading.origins, grading.execution, grading.reference)
+
+
+def scrutinise(grading: Grading) -> None:
+    """Flag student code that reaches for kernel or grader internals, and the audit events cells raised."""
+    grading.flags += suspicious_lines(grading.notebook, grading.origins, grading.lab)
+    grading.flags += [f"cell {index + 1} raised the audit event {event}" for index, event in dict.fromkeys(grading.execution.audit)]
+    grading.flags += [f"changed {name} while a hidden check ran (that check failed)" for name in grading.execution.tampered]
+
+
+def redact_hidden_text(grading: Grading) -> None:
+    """Hidden test text that reached an output is removed, and flagged."""
+    removed = redact_outputs(grading.notebook, hidden_lines(grading.lab))
+    if removed:
+        grading.flags.append(f"hidden test text appeared in outputs {removed} time(s): removed")
+
+
+def note_overrides(grading: Grading) -> None:
+    if grading.execution.overridden:
+        grading.notes.append("tests used the lab's originals of what the notebook had changed: "
+                             + ", ".join(grading.execution.overridden))
+
+
+STEPS: tuple[Callable[[Grading], None], ...] = (
+    restore_cells, execute, take_reference, limit_output, score_cells, scrutinise, redact_hidden_text, note_overrides)
+
+
 def grade_notebook(nb: NotebookNode, lab: AutograderLab, spec: RunSpec, reference: dict[str, str] | None = None) -> Graded:
-    """Restore, execute, limit output and score one notebook; Rejected if it is not this lab's.
+    """Restore, execute, limit output and score one notebook (``STEPS``, in order); Rejected if it is not this lab's.
 
     Without ``reference`` the notebook is the reference solution: its probes are evaluated
     twice, become the reference, and any that gives no usable or steady value is a note.
     """
-    restoration = restore(lab, nb)
-    execution = runner.execute(restoration.notebook, lab, spec, twice=reference is None)
-    notes = list(restoration.notes)
-    if reference is None:
-        reference = dict(execution.probes)
-        notes += reference_problems(lab, execution)
-    notebook, _ = LimitOutput().preprocess(restoration.notebook, {})
-    scores, answered = score(notebook, restoration.origins, execution, reference)
-    flags = suspicious_lines(restoration.notebook, restoration.origins, lab)
-    flags += [f"cell {index + 1} raised the audit event {event}" for index, event in dict.fromkeys(execution.audit)]
-    flags += [f"changed {name} while a hidden check ran (that check failed)" for name in execution.tampered]
-    removed = redact_outputs(notebook, hidden_lines(lab))
-    if removed:
-        flags.append(f"hidden test text appeared in outputs {removed} time(s): removed")
-    if execution.overridden:
-        notes.append("tests used the lab's originals of what the notebook had changed: " + ", ".join(execution.overridden))
-    return Graded(notebook, restoration.origins, execution, scores, answered, notes, reference, flags)
+    grading = Grading(lab, spec, nb, reference)
+    for step in STEPS:
+        step(grading)
+    return Graded(grading.notebook, grading.origins, grading.execution, grading.scores, grading.answered, grading.notes,
+                  grading.reference, grading.flags)
 
 
 class ReferenceSolutionError(RuntimeError):
@@ -195,12 +254,6 @@ def ensure_reference(settings: Settings, lab: AutograderLab,
     values = compute(settings, lab) if lab.probes else {}
     store_reference(settings, values)
     return values
-
-
-def notebook_bytes(nb: NotebookNode) -> bytes:
-    """The notebook file as ``nbformat.write`` writes it."""
-    text = nbformat.writes(nb)
-    return (text if text.endswith("\n") else text + "\n").encode("utf-8")
 
 
 def feedback_scores(lab: AutograderLab, result: SubmissionResult) -> dict[str, float | None]:
