@@ -69,7 +69,7 @@ def test_each_warm_kernel_sees_only_its_own_folder_and_holds_no_privilege(course
     for student in students:
         view = seen(course, student)
         draws.update(view["random"])  # unseeded streams differ from kernel to kernel, as in new processes
-        assert view["pid"] == 1 and view["processes"] == ["1"], view  # its own pid namespace
+        assert view["pid"] == 2 and view["processes"] == ["1", "2"], view  # its own pid namespace: a minimal init, the kernel
         assert int(view["capabilities"], 16) == 0 and view["no_new_privs"] == "1", view
         assert view["folders"] == [view["mine"]], view  # no other kernel's folder, no server socket
         assert view["shm"] == [f"left-by-{view['mine']}"], view  # nothing left by the kernel before it
