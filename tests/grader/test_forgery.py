@@ -92,15 +92,23 @@ ATTACKS = {
                                   "fake = types.ModuleType('torch')\nfake.__dict__.update(real_torch.__dict__)\n"
                                   "fake.allclose = lambda *args, **kwargs: True\nfake.equal = lambda *args, **kwargs: True\n"
                                   "sys.modules['torch'] = fake\n"),
-    "correct-but-patches-tensor-while-probed": ("def gaussian_kl(mu, logvar):\n"
-                                                "    torch.Tensor.detach = torch.Tensor.detach  # an attribute of its own\n"
-                                                "    return 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(dim=-1)\n"),
-    "json-patched-while-probed": ("import json\n_dumps = json.dumps\n"
-                                  "def reparameterise(mu, logvar):\n"
-                                  "    json.dumps = lambda value, *a, **k: _dumps(value, *a, **k)\n"
-                                  "    return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)\n"),
     "display-formatter-forged": ("ip = get_ipython()\nip.display_formatter.formatters['text/plain'].for_type("
                                  "str, lambda value, printer, cycle: printer.text(repr('{\"kind\": \"float\", \"value\": \"3.0\"}')))\n"),
+}
+
+# Correct work that also changes, while a hidden check calls it, what the checks rely on: the cell it attacks
+# earns nothing, the other cell its points. Student -> (solution cell, its code, points per test cell).
+TAMPERING_WHILE_PROBED = {
+    "correct-but-patches-tensor-while-probed": (
+        "solution-1", "_numpy = torch.Tensor.numpy\n"
+        "def gaussian_kl(mu, logvar):\n"
+        "    torch.Tensor.numpy = lambda self, *a, **k: _numpy(self, *a, **k)  # added: shadows the built-in one\n"
+        "    return 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(dim=-1)\n", {"t-kl": "0", "t-reparam": "1"}),
+    "json-patched-while-probed": (
+        "solution-2", "import json\n_dumps = json.dumps\n"
+        "def reparameterise(mu, logvar):\n"
+        "    json.dumps = lambda value, *a, **k: _dumps(value, *a, **k)\n"
+        "    return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)\n", {"t-kl": "2", "t-reparam": "0"}),
 }
 
 SPY = ("import sys\nseen = []\n"
@@ -130,6 +138,8 @@ def graded(tmp_path_factory: pytest.TempPathFactory, built_course: Path) -> dict
     spy.cells.append(new_code_cell(READ_BACK))
     corpus.write(spy, submissions / "hidden-code-read-back" / f"{LAB}.ipynb")
     corpus.write(corpus.solved(course, LAB), submissions / "honest" / f"{LAB}.ipynb")
+    for student, (cell, code, _) in TAMPERING_WHILE_PROBED.items():
+        corpus.write(corpus.solved(course, LAB, **{cell: code}), submissions / student / f"{LAB}.ipynb")
     assert grade(submissions, course, LAB, "--jobs", "2", "--cell-timeout", "30") == 0
     with open(course / "autograder" / "results" / LAB / "grades.csv", newline="") as f:
         rows = {row["student_id"]: row for row in csv.DictReader(f)}
@@ -139,13 +149,15 @@ def graded(tmp_path_factory: pytest.TempPathFactory, built_course: Path) -> dict
 def test_no_attack_earns_a_point_and_honest_work_earns_all(graded: dict) -> None:
     points = {student: {test: row[test] for test in ZERO} for student, row in graded["rows"].items()}
     assert points.pop("honest") == {"t-kl": "2", "t-reparam": "1"}
+    for student, (_, _, expected) in TAMPERING_WHILE_PROBED.items():
+        assert points.pop(student) == expected, student
     assert points == {student: ZERO for student in points}
 
 
 def test_hidden_test_code_never_reaches_a_feedback_page(graded: dict) -> None:
     hidden = corpus.hidden_lines(graded["course"], LAB)
     pages = corpus.feedback_texts(graded["course"], LAB)
-    assert len(pages) == len(ATTACKS) + 2
+    assert len(pages) == len(ATTACKS) + len(TAMPERING_WHILE_PROBED) + 2
     for page, text in pages.items():
         assert not [line for line in hidden if line in text], page
 
@@ -153,8 +165,9 @@ def test_hidden_test_code_never_reaches_a_feedback_page(graded: dict) -> None:
 def test_code_that_reaches_for_internals_is_listed_in_the_report(graded: dict) -> None:
     report = (graded["course"] / "autograder" / "results" / LAB / "report.html").read_text(encoding="utf-8")
     section = report.split("Submissions to look at")[1]
-    for student in ("correct-but-patches-tensor-while-probed", "json-patched-while-probed"):
-        assert f"<td>{student}</td>" in section and "while a hidden check ran" in section, student
+    for student in TAMPERING_WHILE_PROBED:
+        row = section.split(f"<td>{student}</td>")[1].split("</tr>")[0]
+        assert "while a hidden check ran" in row, student
     for student in ("error-replies-sent-as-ok", "guard-poisoned", "probe-module-replaced", "hidden-code-read-back",
                     "builtin-overridden-at-call-time", "compiler-replaced", "user-expressions-forged",
                     "sys-modules-torch-swapped"):
