@@ -97,7 +97,7 @@ def read_opening(lines: list[str]) -> tuple[str, str, list[str], str]:
             items = list_items(block[1:]) or (list_items(blocks[index + 1]) if index + 1 < len(blocks) else [])
             goals = goals or items
         elif TIME.match(first):
-            time = time or TIME.match(first)["time"].strip("* ")
+            time = time or TIME.match(first)["time"].strip("* ").rstrip(".")
         elif title and not summary and not BULLET.match(first):
             summary = " ".join(line.strip() for line in block)
     return title, summary, goals, time

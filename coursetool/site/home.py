@@ -19,10 +19,19 @@ def cell_text(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+NUMBER_WORDS = ("No", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten")
+
+
+def count_words(count: int, noun: str) -> str:
+    """``Five hands-on labs``: a count that starts a sentence, spelled out where it is small."""
+    number = NUMBER_WORDS[count] if count < len(NUMBER_WORDS) else str(count)
+    return f"{number} {noun}{'' if count == 1 else 's'}"
+
+
 def intro(title: str, labs: list[LabSummary]) -> list[str]:
     total = sum(lab.points for lab in labs)
     return [f"# {title}", "",
-            f"{len(labs)} hands-on {'lab' if len(labs) == 1 else 'labs'} in PyTorch, from a first autoencoder to variational inference in "
+            f"{count_words(len(labs), 'hands-on lab')} in PyTorch, from a first autoencoder to variational inference in "
             "practice. Each lab is a Jupyter notebook that explains an idea, derives what needs deriving, and "
             "leaves gaps for you to fill: code where it says `raise NotImplementedError(...)` or `todo(...)`, "
             "written answers where it says YOUR ANSWER HERE. A test cell under each exercise checks your code "

@@ -52,24 +52,27 @@ class Leak:
 
 
 class TextOfHtml(HTMLParser):
-    """The text of an HTML page, scripts and styles included (a search index lives in a script)."""
+    """The text of an HTML page, scripts and styles included (a search index lives in a script),
+    and apart from it the values of its attributes (titles, alternative texts)."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
+        self.attributes: list[str] = []
 
     def handle_data(self, data: str) -> None:
         self.parts.append(data)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.parts.extend(f" {value} " for _, value in attrs if value)
+        self.attributes.extend(value for _, value in attrs if value)
 
 
 def html_text(markup: str) -> str:
+    """The text of a page as a reader sees it (highlighted code reads whole), then its attribute values."""
     parser = TextOfHtml()
     parser.feed(markup)
     parser.close()
-    return "".join(parser.parts)
+    return "".join(parser.parts) + "\n" + "\n".join(parser.attributes)
 
 
 def words(text: str) -> str:
@@ -105,7 +108,7 @@ def telling(secret: Secret) -> bool:
 
 
 def lab_secrets(lab: Lab, release_text: str) -> list[Secret]:
-    """The lab's secrets that its release notebook does not show anyway."""
+    """The lab's secrets that ``release_text`` (what students are given) does not show anyway."""
     release_words = words(release_text)
     kept = []
     for secret in raw_secrets(lab):
@@ -116,11 +119,17 @@ def lab_secrets(lab: Lab, release_text: str) -> list[Secret]:
 
 
 def course_secrets(source_dir: Path) -> list[Secret]:
-    """The secrets of every lab of the course."""
+    """The secrets of every lab of the course that no release notebook of the course shows.
+
+    Every release notebook is public, so a line that one lab gives students (``optimizer.step()``)
+    is no secret of another lab that asks for it.
+    """
     files = build_files(source_dir)
+    public = "\n".join(notebook_text(data.decode()) for name, data in sorted(files.items())
+                       if name.startswith("release/"))
     secrets: list[Secret] = []
     for lab in parse_course(source_dir):
-        secrets += lab_secrets(lab, notebook_text(files[f"release/{lab.name}.ipynb"].decode()))
+        secrets += lab_secrets(lab, public)
     return secrets
 
 
