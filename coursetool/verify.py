@@ -93,7 +93,7 @@ def verify_lab(lab: Lab, files: dict[str, bytes], keep: Path | None = None) -> V
         solution = grade_notebook(nbformat.reads(files[f"solutions/{lab.name}.ipynb"].decode(), as_version=4),
                                   graded_lab, settings.run_spec())
         solved = time.perf_counter()
-        if keep is not None:
+        if keep is not None and solution.execution.stopped is None:  # a run cut short is not kept
             from coursetool.site.executed import store
             store(keep, lab.name, files, solution.notebook)
         blank = grade_notebook(nbformat.reads(files[f"release/{lab.name}.ipynb"].decode(), as_version=4),

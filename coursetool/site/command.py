@@ -48,7 +48,9 @@ def run_handouts(args: argparse.Namespace) -> int:
         return 1
     for handout in written:
         print(f"{handout.lab}: {handout.html} ({handout.figures} figure(s), executed notebook "
-              f"{'reused' if handout.reused else 'run now'})")
+              f"{'reused' if handout.reused else 'run now'})"
+              + (f": STOPPED EARLY, {handout.stopped}" if handout.stopped else "")
+              + (f": {handout.errors} error output(s)" if handout.errors else ""))
     print(f"handouts: {len(written)} lab(s) in {args.out} ({time.perf_counter() - started:.1f} s)")
     return 0 if all(h.ok for h in written) else 1
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import nbformat
@@ -24,6 +24,7 @@ from coursetool.site import executed, mathjax
 TEMPLATES = Path(__file__).with_name("templates")
 TEMPLATE = "handout"
 BANNER_ID = "handout-banner"
+CELL_TIMEOUT, NOTEBOOK_TIMEOUT = 1200.0, 3600.0  # seconds: a handout is not a grade, a busy machine may be slow
 
 
 @dataclass(frozen=True)
@@ -36,14 +37,16 @@ class Handout:
     figures: int  # PNG outputs of the executed notebook
     errors: int  # error outputs (a solution has none)
     reused: bool  # the executed notebook was kept from an earlier run
+    stopped: str | None = None  # why the run ended before the last cell, if it did
 
     @property
     def ok(self) -> bool:
-        return self.errors == 0
+        return self.errors == 0 and self.stopped is None
 
 
-def run_solution(lab: Lab, files: dict[str, bytes]) -> NotebookNode:
-    """The lab's solution notebook executed as the course check executes it (quick mode, the grader's runner)."""
+def run_solution(lab: Lab, files: dict[str, bytes]) -> tuple[NotebookNode, str | None]:
+    """The lab's solution notebook executed as the course check executes it (quick mode, the grader's runner),
+    with time limits for a busy machine rather than for grading; and why it stopped early, if it did."""
     from coursetool.grade.lab import AutograderLab
     from coursetool.grade.pipeline import grade_notebook
     from coursetool.verify import check_settings
@@ -53,19 +56,28 @@ def run_solution(lab: Lab, files: dict[str, bytes]) -> NotebookNode:
         course = Path(tmp)
         replace_outputs(course, {name: data for name, data in files.items() if name.startswith("autograder/")})
         settings = check_settings(lab, course / "autograder")
+        limits = replace(settings.limits, cell_timeout=CELL_TIMEOUT, notebook_timeout=NOTEBOOK_TIMEOUT)
         solution = nbformat.reads(files[f"solutions/{lab.name}.ipynb"].decode(), as_version=4)
-        graded = grade_notebook(solution, AutograderLab(lab.name, settings.source_dir), settings.run_spec())
-        return graded.notebook
+        graded = grade_notebook(solution, AutograderLab(lab.name, settings.source_dir),
+                                replace(settings, limits=limits).run_spec())
+        return graded.notebook, graded.execution.stopped
 
 
-def executed_solution(lab: Lab, files: dict[str, bytes], cache: Path) -> tuple[NotebookNode, bool]:
-    """The executed solution of ``lab`` and whether it was reused from ``cache`` (a fresh run is kept there)."""
+def executed_solution(lab: Lab, files: dict[str, bytes], cache: Path) -> tuple[NotebookNode, bool, str | None]:
+    """The executed solution of ``lab``, whether it was reused from ``cache``, and why a run now stopped early.
+
+    A complete run is kept in ``cache`` for next time; one cut short is not.
+    """
     kept = executed.load_fresh(cache, lab.name, files)
     if kept is not None:
-        return kept, True
+        return kept, True, None
     print(f"{lab.name}: running the solution in quick mode (no fresh executed notebook in {cache})", flush=True)
-    executed.store(cache, lab.name, files, run_solution(lab, files))
-    return executed.load_fresh(cache, lab.name, files), False
+    notebook, stopped = run_solution(lab, files)
+    if stopped:
+        solution = nbformat.reads(files[f"solutions/{lab.name}.ipynb"].decode(), as_version=4)
+        return executed.with_solution_sources(solution, notebook), False, stopped
+    executed.store(cache, lab.name, files, notebook)
+    return executed.load_fresh(cache, lab.name, files), False, None
 
 
 def count_outputs(notebook: NotebookNode, what: str) -> int:
@@ -121,14 +133,14 @@ def index_html(handouts: list[tuple[str, Handout]]) -> str:
 
 def write_handout(lab: Lab, files: dict[str, bytes], out: Path, cache: Path) -> tuple[str, Handout]:
     """Write one lab's executed notebook and HTML file into ``out``; its title and handout."""
-    solution, reused = executed_solution(lab, files, cache)
+    solution, reused, stopped = executed_solution(lab, files, cache)
     notebook = handout_notebook(solution, lab.name)
     title = lab_title(notebook, lab.name)
     nb_path, html_path = out / f"{lab.name}.ipynb", out / f"{lab.name}.html"
     nbformat.write(notebook, nb_path)
     html_path.write_text(handout_html(notebook, f"{title} (solution)"), encoding="utf-8")
     return title, Handout(lab.name, nb_path, html_path, count_outputs(notebook, "image/png"),
-                          count_outputs(notebook, "error"), reused)
+                          count_outputs(notebook, "error"), reused, stopped)
 
 
 def build_handouts(source_dir: Path, out: Path, cache: Path, labs: list[str] | None = None) -> list[Handout]:

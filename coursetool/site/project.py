@@ -25,6 +25,7 @@ STATIC = Path(__file__).with_name("static")
 MARKER = ".coursetool-site"  # names a folder this tool made, so that a rebuild may empty it
 EXTRA = "extra"  # copied as is into the site: the notebooks to download
 DOWNLOADS = "notebooks"
+BUILD = "_build"  # Sphinx's output and caches, inside the scratch folder
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ def conf_py(title: str) -> str:
         "html_static_path": ["_static"],
         "html_css_files": ["course.css"],
         "html_extra_path": [EXTRA],
-        "exclude_patterns": [EXTRA, ".doctrees"],
+        "exclude_patterns": [EXTRA, BUILD],
         "mathjax_path": mathjax.SITE_SCRIPT,
         "myst_enable_extensions": ["dollarmath", "amsmath"],
         "myst_heading_anchors": 3,
@@ -71,8 +72,7 @@ def write_project(source_dir: Path, work: Path, title: str = DEFAULT_TITLE) -> l
     files = build_files(source_dir)
     config = load_config(source_dir)
     summaries = [summarise(lab, config) for lab in parse_course(source_dir)]
-    if work.exists():
-        shutil.rmtree(work)
+    fresh_folder(work)
     (work / "labs").mkdir(parents=True)
     (work / EXTRA / DOWNLOADS).mkdir(parents=True)
     shutil.copytree(STATIC, work / "_static")
@@ -87,28 +87,36 @@ def write_project(source_dir: Path, work: Path, title: str = DEFAULT_TITLE) -> l
     return summaries
 
 
-def prepare_output(out: Path) -> None:
-    """Empty ``out`` for a new build, refusing a folder that is not empty and was not made here."""
-    if out.exists() and any(out.iterdir()):
-        if not (out / MARKER).exists():
-            raise FileExistsError(f"{out} is not empty and holds no site built by this tool: choose another --out")
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
+def fresh_folder(folder: Path) -> None:
+    """Empty ``folder`` for a new build, refusing one that is not empty and was not made by this tool."""
+    if folder.exists() and any(folder.iterdir()):
+        if not (folder / MARKER).exists():
+            raise FileExistsError(f"{folder} is not empty and was not made by `coursetool site`: choose another folder")
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / MARKER).write_text("made by python -m coursetool site: emptied by every build\n", encoding="utf-8")
 
 
-def run_sphinx(work: Path, out: Path) -> None:
-    """Build the HTML of the project in ``work`` into ``out``; any Sphinx warning fails the build."""
+def run_sphinx(work: Path) -> Path:
+    """Build the HTML of the project in ``work`` inside it; any Sphinx warning fails the build. Returns the HTML folder.
+
+    MyST-NB keeps notebooks beside Sphinx's output folder, so the output stays inside ``work``
+    and is copied out afterwards.
+    """
     from sphinx.cmd.build import build_main
 
-    status = build_main(["-b", "html", "-q", "-W", "--keep-going", "-d", str(work / ".doctrees"), str(work), str(out)])
+    html = work / BUILD / "html"
+    status = build_main(["-b", "html", "-q", "-W", "--keep-going", "-d", str(work / BUILD / "doctrees"),
+                         str(work), str(html)])
     if status != 0:
         raise RuntimeError(f"sphinx failed (exit status {status}); its messages are above")
+    return html
 
 
 def build_site(source_dir: Path, out: Path, work: Path, title: str = DEFAULT_TITLE) -> BuiltSite:
     """The website of the course in ``out``, from a Sphinx project written into ``work``."""
     summaries = write_project(source_dir, work, title)
-    prepare_output(out)
-    run_sphinx(work, out)
-    (out / MARKER).write_text("built by python -m coursetool site\n", encoding="utf-8")
+    html = run_sphinx(work)
+    fresh_folder(out)
+    shutil.copytree(html, out, dirs_exist_ok=True)
     return BuiltSite(index=out / "index.html", labs={s.name: out / "labs" / f"{s.name}.html" for s in summaries})

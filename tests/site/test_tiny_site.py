@@ -75,15 +75,14 @@ def test_no_solution_hidden_test_answer_or_probe_reaches_the_site(small_site, sm
                                             {"solution", "answer", "hidden test", "probe"})])
 def test_the_leak_check_finds_what_a_solution_page_shows(small_course, tmp_path, target, kinds):
     """The same site built with a solution (or autograder) notebook as the lab page must fail the check."""
-    work, out = tmp_path / "work", tmp_path / "site"
+    work = tmp_path / "work"
     summary = summarise(parse_course(small_course)[0], load_config(small_course))
     write_project(small_course, work)
     wrong = nbformat.reads(build_files(small_course)[target].decode(), as_version=4)
     nbformat.write(lab_page(wrong, page_links(summary)), work / "labs" / "tiny.ipynb")
     shutil.rmtree(work / "extra")
     (work / "extra").mkdir()
-    run_sphinx(work, out)
-    leaks = find_leaks(small_course, out)
+    leaks = find_leaks(small_course, run_sphinx(work))
     assert {leak.secret.kind for leak in leaks} == kinds
     assert all(leak.path.name == "tiny.html" or leak.path.suffix != ".html" for leak in leaks)
 
@@ -94,3 +93,16 @@ def test_maths_is_typeset_in_a_browser(small_site, browser):
     assert facts.headings[0] == "Lab 0 A tiny lab"
     home = page_facts(browser.dom(small_site.index))
     assert home.math_errors == 0 and "The labs" in home.headings
+
+
+def test_a_build_never_empties_a_folder_it_did_not_make(tmp_path):
+    from coursetool.site.project import fresh_folder
+
+    (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(FileExistsError):
+        fresh_folder(tmp_path)
+    assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "mine"
+    fresh_folder(tmp_path / "new")
+    (tmp_path / "new" / "page.html").write_text("old", encoding="utf-8")
+    fresh_folder(tmp_path / "new")
+    assert not (tmp_path / "new" / "page.html").exists()
