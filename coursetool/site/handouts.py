@@ -89,11 +89,11 @@ def count_outputs(notebook: NotebookNode, what: str) -> int:
     return count
 
 
-def handout_notebook(solution: NotebookNode, lab_name: str) -> NotebookNode:
+def handout_notebook(solution: NotebookNode, title: str) -> NotebookNode:
     """The executed solution with a banner saying what it is, and without the badge that loads a picture."""
     notebook = nbformat.from_dict(solution)
     notebook.cells = [cell for cell in notebook.cells if cell.get("id") != LINK_ID]
-    banner = (f'<div class="handout-banner"><strong>Teaching team handout: {html.escape(lab_name)}.</strong> '
+    banner = (f'<div class="handout-banner"><strong>Teaching team handout: {html.escape(title)}.</strong> '
               "The full solution, executed in quick mode (small data subsets, few epochs: numbers and pictures "
               "are rougher than in a full run). Not for students: it shows every solution.</div>")
     notebook.cells.insert(0, nbformat.v4.new_markdown_cell(banner, id=BANNER_ID))
@@ -134,8 +134,8 @@ def index_html(handouts: list[tuple[str, Handout]]) -> str:
 def write_handout(lab: Lab, files: dict[str, bytes], out: Path, cache: Path) -> tuple[str, Handout]:
     """Write one lab's executed notebook and HTML file into ``out``; its title and handout."""
     solution, reused, stopped = executed_solution(lab, files, cache)
-    notebook = handout_notebook(solution, lab.name)
-    title = lab_title(notebook, lab.name)
+    title = lab_title(solution, lab.name)
+    notebook = handout_notebook(solution, title)
     nb_path, html_path = out / f"{lab.name}.ipynb", out / f"{lab.name}.html"
     nbformat.write(notebook, nb_path)
     html_path.write_text(handout_html(notebook, f"{title} (solution)"), encoding="utf-8")
