@@ -17,7 +17,7 @@ endif
 # nbgrader runs some of its tools (alembic) from PATH.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: install release test test-fast grade
+.PHONY: install release test test-fast grade site handouts site-check
 
 install: $(VENV)/.installed
 
@@ -42,3 +42,17 @@ test-fast: install
 grade: install
 	@test -n "$(SUBMISSIONS)" -a -n "$(LAB)" || { echo "usage: make grade SUBMISSIONS=<folder or zip> LAB=<name>"; exit 2; }
 	$(PY) -m coursetool grade "$(SUBMISSIONS)" --lab "$(LAB)" $(ARGS)
+
+# The course website (student pages, no solutions) in site/, from the sources; nothing is executed.
+site: install
+	$(PY) -m coursetool site --source $(SOURCE) --out site
+
+# The teaching team's executed solutions in handouts/: reuses what `coursetool check --keep-executed
+# build/executed` kept when still fresh, runs the others once in quick mode.
+handouts: install
+	VAELAB_QUICK=1 VAELAB_OFFLINE=1 $(PY) -m coursetool handouts --source $(SOURCE) --out handouts --executed build/executed
+
+# Look at what `make site` and `make handouts` built, in headless Chromium where it is installed.
+site-check: install
+	COURSETOOL_SITE=site COURSETOOL_HANDOUTS=handouts VAELAB_QUICK=1 VAELAB_OFFLINE=1 MPLBACKEND=Agg \
+		$(PY) -m pytest -q tests/site/test_built_site.py

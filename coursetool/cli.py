@@ -1,4 +1,4 @@
-"""Command line: ``python -m coursetool build|check|grade``."""
+"""Command line: ``python -m coursetool build|check|grade|site|handouts``."""
 from __future__ import annotations
 
 import argparse
@@ -8,6 +8,7 @@ from pathlib import Path
 from coursetool.build import build_files
 from coursetool.errors import BuildError
 from coursetool.grade.command import register as register_grade
+from coursetool.site.command import register as register_site
 from coursetool.write import read_outputs, replace_outputs
 
 
@@ -44,7 +45,7 @@ def run_check(args: argparse.Namespace) -> int:
         if not stale:
             print(f"outputs under {args.out} are fresh")
         return 1 if stale else 0
-    problems = verify_course(args.source, files, labs=args.lab)
+    problems = verify_course(args.source, files, labs=args.lab, keep=args.keep_executed)
     for problem in problems:
         print(problem, file=sys.stderr)
     ok = not stale and not problems
@@ -64,9 +65,12 @@ def make_parser() -> argparse.ArgumentParser:
     add_course_arguments(check)
     check.add_argument("--lab", action="append", help="check only this lab (repeatable)")
     check.add_argument("--no-exec", action="store_true", help="only compare the outputs with a fresh build")
+    check.add_argument("--keep-executed", type=Path, metavar="DIR",
+                       help="keep the executed solution notebooks in DIR (make handouts reuses fresh ones)")
     check.set_defaults(func=run_check)
 
     register_grade(commands)
+    register_site(commands)
     return parser
 
 

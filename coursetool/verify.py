@@ -82,8 +82,11 @@ def blank_problems(lab: Lab, graded_lab: AutograderLab, graded: Graded) -> list[
             for grade_id, points in graded.scores.items() if points > 0]
 
 
-def verify_lab(lab: Lab, files: dict[str, bytes]) -> Verdicts:
-    """Grade the lab's solution and blank notebooks from the built ``files``, as the grader would."""
+def verify_lab(lab: Lab, files: dict[str, bytes], keep: Path | None = None) -> Verdicts:
+    """Grade the lab's solution and blank notebooks from the built ``files``, as the grader would.
+
+    ``keep``: a folder where the executed solution notebook is kept for the handouts.
+    """
     with tempfile.TemporaryDirectory(prefix=f"check-{lab.name}-") as tmp:
         course = Path(tmp)
         replace_outputs(course, {name: data for name, data in files.items() if name.startswith("autograder/")})
@@ -93,6 +96,9 @@ def verify_lab(lab: Lab, files: dict[str, bytes]) -> Verdicts:
         solution = grade_notebook(nbformat.reads(files[f"solutions/{lab.name}.ipynb"].decode(), as_version=4),
                                   graded_lab, run_spec(settings))
         solved = time.perf_counter()
+        if keep is not None and solution.execution.stopped is None:  # a run cut short is not kept
+            from coursetool.site.executed import store
+            store(keep, lab.name, files, solution.notebook)
         blank = grade_notebook(nbformat.reads(files[f"release/{lab.name}.ipynb"].decode(), as_version=4),
                                graded_lab, run_spec(settings, skip=skipped_on_blank(lab, graded_lab)), solution.reference)
         problems = solution_problems(lab, graded_lab, solution) + blank_problems(lab, graded_lab, blank)
@@ -109,12 +115,14 @@ def announce_sandbox() -> None:
               f"grader's conditions: {why_no_sandbox()}", file=sys.stderr, flush=True)
 
 
-def verify_course(source_dir: Path, files: dict[str, bytes] | None = None, labs: list[str] | None = None) -> list[str]:
-    """Every problem of the chosen labs (all by default), built from ``source_dir`` unless ``files`` are given."""
+def verify_course(source_dir: Path, files: dict[str, bytes] | None = None, labs: list[str] | None = None,
+                  keep: Path | None = None) -> list[str]:
+    """Every problem of the chosen labs (all by default), built from ``source_dir`` unless ``files`` are given;
+    ``keep``: where executed solution notebooks are kept."""
     announce_sandbox()
     files = files if files is not None else build_files(source_dir)
     problems: list[str] = []
     for lab in parse_course(source_dir):
         if labs is None or lab.name in labs:
-            problems += verify_lab(lab, files).problems
+            problems += verify_lab(lab, files, keep).problems
     return problems
