@@ -99,9 +99,13 @@ def verify_lab(lab: Lab, files: dict[str, bytes], keep: Path | None = None) -> V
         if keep is not None and solution.execution.stopped is None:  # a run cut short is not kept
             from coursetool.site.executed import store
             store(keep, lab.name, files, solution.notebook)
+        problems = solution_problems(lab, graded_lab, solution)
+        if solution.execution.stopped is not None:  # no full set of reference values to judge the blank notebook by
+            print(f"{lab.name}: the solution stopped, the blank notebook is not checked", flush=True)
+            return Verdicts(solution.scores, {}, problems)
         blank = grade_notebook(nbformat.reads(files[f"release/{lab.name}.ipynb"].decode(), as_version=4),
                                graded_lab, run_spec(settings, skip=skipped_on_blank(lab, graded_lab)), solution.reference)
-        problems = solution_problems(lab, graded_lab, solution) + blank_problems(lab, graded_lab, blank)
+        problems += blank_problems(lab, graded_lab, blank)
         unsandboxed = "" if settings.sandbox else " (run WITHOUT the grader's sandbox)"
         print(f"{lab.name}: solution {solved - started:.1f} s, blank {time.perf_counter() - solved:.1f} s{unsandboxed}, "
               f"{'ok' if not problems else f'{len(problems)} problem(s)'}", flush=True)

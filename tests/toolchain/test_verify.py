@@ -41,6 +41,16 @@ def test_skipped_cells_are_not_run_on_the_blank_notebook(tmp_path):
     assert verify_course(tmp_path) == []
 
 
+@pytest.mark.slow
+def test_a_solution_that_stops_before_its_probes_is_named_not_a_crash(tmp_path):
+    # the solution's kernel dies (as one cut short would stop); the blank notebook's goes on to the probe
+    write_lab(tmp_path, SQUARE + "```python\nimport os\nif square(2) == 4:\n    os._exit(3)\n```\n\n"
+                                 "```python\n#!TAG TEST id=probed points=1\nassert square(2) == 4, 'ex 1.1'\n"
+                                 "#!PROBE square(5), \"ex 1.1: square(5)\"\n```\n")
+    problems = verify_course(tmp_path)
+    assert any("the solution notebook stopped" in problem for problem in problems), problems
+
+
 def test_check_reports_stale_outputs(tmp_path, capsys):
     source, out = tmp_path / "source", tmp_path / "out"
     source.mkdir()
