@@ -172,23 +172,27 @@ def decode_array(data: dict[str, Any]) -> np.ndarray:
     return np.frombuffer(raw, dtype=numpy_dtype).reshape(shape)
 
 
-def describe(data: dict[str, Any]) -> str:
+def describe(data: dict[str, Any], messages: bool = True) -> str:
+    """The value in words, never its numbers; ``messages`` False: an error's message only where the grader wrote it
+    (a student's exception message is the student's code speaking, and may carry what it saw of a hidden check)."""
     kind = data["kind"]
     if kind in ("tensor", "array"):
         return f"a {kind} of {data['dtype']} with shape {tuple(data['shape'])}"
     if kind in ("list", "tuple"):
         return f"a {kind} of {len(data['items'])}"
     if kind == "unsupported":
-        return f"a {data['type']} object"
+        return f"a {data['type']} object" if messages else "an object of a kind probes do not compare"
     if kind == "error":
-        return f"an error ({data.get('type')}: {data.get('message')})"
+        if messages or data.get("by") == "grader":
+            return f"an error ({data.get('type')}: {data.get('message')})"
+        return f"an error ({data.get('type')})"
     return {"none": "None"}.get(kind, f"a {kind}")
 
 
 def compare(expected: Any, got: Any, atol: float, rtol: float) -> str | None:
     """None when ``got`` matches ``expected`` (both decoded); else what differs, in words without values."""
     if got["kind"] != expected["kind"] or got["kind"] in ("unsupported", "error"):
-        return f"expected {describe(expected)}, got {describe(got)}"
+        return f"expected {describe(expected)}, got {describe(got, messages=False)}"
     kind = got["kind"]
     if kind in ("tensor", "array"):
         if got["dtype"] != expected["dtype"] or got["shape"] != expected["shape"]:

@@ -7,6 +7,7 @@ Each must earn nothing on the cells it attacks, and no feedback page may show a 
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 from pathlib import Path
 
@@ -116,6 +117,8 @@ SPY = ("import sys\nseen = []\n"
        "    if event in ('compile', 'exec'):\n"
        "        seen.append(str(args[0])[:2000])\n"
        "sys.addaudithook(spy)\n")
+ENCODED_READ_BACK = ("import base64, codecs\n"
+                     "print('LEAK:' + base64.b64encode(codecs.encode('\\n'.join(seen), 'rot13').encode()).decode())\n")
 READ_BACK = ("import linecache\nprint(In)\nprint(_ih)\nprint(list(linecache.cache))\n"
              "print([text for text in seen])\n")
 
@@ -137,6 +140,9 @@ def graded(tmp_path_factory: pytest.TempPathFactory, built_course: Path) -> dict
     spy = attacked(course, SPY)
     spy.cells.append(new_code_cell(READ_BACK))
     corpus.write(spy, submissions / "hidden-code-read-back" / f"{LAB}.ipynb")
+    encoded = attacked(course, SPY)
+    encoded.cells.append(new_code_cell(ENCODED_READ_BACK))
+    corpus.write(encoded, submissions / "hidden-code-read-back-encoded" / f"{LAB}.ipynb")
     corpus.write(corpus.solved(course, LAB), submissions / "honest" / f"{LAB}.ipynb")
     for student, (cell, code, _) in TAMPERING_WHILE_PROBED.items():
         corpus.write(corpus.solved(course, LAB, **{cell: code}), submissions / student / f"{LAB}.ipynb")
@@ -157,9 +163,19 @@ def test_no_attack_earns_a_point_and_honest_work_earns_all(graded: dict) -> None
 def test_hidden_test_code_never_reaches_a_feedback_page(graded: dict) -> None:
     hidden = corpus.hidden_lines(graded["course"], LAB)
     pages = corpus.feedback_texts(graded["course"], LAB)
-    assert len(pages) == len(ATTACKS) + len(TAMPERING_WHILE_PROBED) + 2
+    assert len(pages) == len(ATTACKS) + len(TAMPERING_WHILE_PROBED) + 3
     for page, text in pages.items():
         assert not [line for line in hidden if line in text], page
+
+
+def test_what_code_printed_after_seeing_a_hidden_check_never_reaches_a_feedback_page(graded: dict) -> None:
+    """The spy records every probe as the kernel compiles it and prints it rot13- and base64-encoded: no redaction
+    could recognise that, so nothing written after the first probe reaches the page but the lab's own messages."""
+    nb = nbformat.read(graded["course"] / "autograder" / "autograded" / "hidden-code-read-back-encoded" / LAB /
+                       f"{LAB}.ipynb", as_version=4)
+    assert not any("LEAK:" in str(output) for cell in nb.cells for output in cell.get("outputs", []))
+    for page, text in corpus.feedback_texts(graded["course"], LAB).items():
+        assert not re.search(r"LEAK:[A-Za-z0-9+/=]{8,}", text), page  # what it printed, not its source
 
 
 def test_code_that_reaches_for_internals_is_listed_in_the_report(graded: dict) -> None:

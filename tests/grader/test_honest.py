@@ -29,6 +29,7 @@ KL = ('def gaussian_kl(mu, logvar):\n    """KL(N(mu, exp(logvar)) || N(0, I)) fo
 REPARAM = ("def reparameterise(mu, logvar):\n"
            "    return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)")
 REPO = Path(__file__).resolve().parents[2]
+OWN_FIGURE = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
 
 
 def index_of(nb: nbformat.NotebookNode, grade_id: str) -> int:
@@ -110,6 +111,11 @@ def honest_corpus(course: Path) -> dict[str, tuple[nbformat.NotebookNode, dict[s
     nb.cells.insert(0, test)
     notebooks["test-cell-moved-to-the-top"] = (nb, FULL)
 
+    nb = solved(course, LAB)
+    drawn = next(c for c in nb.cells if "plt.subplots" in c.source)
+    drawn.outputs = [nbformat.v4.new_output("display_data", data={"image/png": OWN_FIGURE, "text/plain": "<Figure>"})]
+    notebooks["ran-before-handing-in"] = (nb, FULL)
+
     notebooks["blank"] = (release(course, LAB), {"t-kl": "0", "t-reparam": "0"})
     notebooks["wrong-kl"] = (solved(course, LAB, **{"solution-1": KL.replace("- 1", "- 2")}), {"t-kl": "0", "t-reparam": "1"})
     return notebooks
@@ -141,13 +147,17 @@ def test_the_reason_names_only_what_the_student_did(graded: dict) -> None:
     assert "MaxNLocator" not in "".join(row["reason"] for row in rows.values())
 
 
-def test_figures_reach_the_graded_notebook_and_the_feedback(graded: dict) -> None:
+def test_the_students_own_figures_reach_the_feedback_and_none_drawn_after_a_hidden_check(graded: dict) -> None:
+    """After the first probe, a student's cell shows what it showed when handed in: the student's own figure, and
+    nothing the grader's run drew, which code that had seen a hidden check could have drawn."""
     course = graded["course"] / "autograder"
-    nb = nbformat.read(course / "autograded" / "solution" / LAB / f"{LAB}.ipynb", as_version=4)
+    nb = nbformat.read(course / "autograded" / "ran-before-handing-in" / LAB / f"{LAB}.ipynb", as_version=4)
     figure_cell = next(c for c in nb.cells if "plt.subplots" in c.source)
-    assert any("image/png" in output.get("data", {}) for output in figure_cell.outputs)
+    assert [output.get("data", {}).get("image/png") for output in figure_cell.outputs] == [OWN_FIGURE]
+    page = (course / "feedback" / "ran-before-handing-in" / LAB / f"{LAB}.html").read_text(encoding="utf-8")
+    assert f'src="data:image/png;base64,{OWN_FIGURE}' in page
     page = (course / "feedback" / "solution" / LAB / f"{LAB}.html").read_text(encoding="utf-8")
-    assert re.search(r'<img[^>]+src="data:image/png;base64,', page)
+    assert not re.search(r'<img[^>]+src="data:image/png;base64,', page), "the grader's run drew it after a probe"
 
 
 def test_feedback_shows_no_hidden_line(graded: dict) -> None:

@@ -284,7 +284,7 @@ class NotebookRun:
             value = await self.guard_call(call, interruptible=True)
         except ProbeInterrupted as interrupted:
             self.execution.probes[record["id"]] = json.dumps({"kind": "error", "type": "TimeoutError",
-                                                              "message": str(interrupted)})
+                                                              "message": str(interrupted), "by": "grader"})
             return
         self.execution.probes[record["id"]] = value if isinstance(value, str) else ""
         if self.twice and await self.guard_call(call) != value:

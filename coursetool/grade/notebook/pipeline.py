@@ -1,7 +1,8 @@
 """Grading one notebook: nbgrader's autograde steps, without the gradebook.
 
-``STEPS``: restore -> execute (runner) -> take the reference -> limit output (nbgrader's
-LimitOutput) -> score -> scrutinise -> redact hidden text -> note overrides, each a function of
+``STEPS``: restore -> execute (runner) -> take the reference -> show nothing written after a
+probe -> limit output (nbgrader's LimitOutput) -> score -> scrutinise -> redact hidden text ->
+note overrides, each a function of
 a ``Grading``, declared in order as nbgrader declares its preprocessors. The
 course check runs exactly these steps on each lab's solution and blank notebooks; a grading
 worker runs them on a submission and returns an ``Outcome``: the result, the autograded
@@ -165,13 +166,51 @@ class Grading:
     answered: dict[str, bool] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
+    submitted: list[list | None] = field(default_factory=list)  # outputs as handed in, per restored cell
+    reference_run: bool = False  # the lab's own notebook, whose probe values become the reference
 
 
 def restore_cells(grading: Grading) -> None:
     """The instructor's cells back in place around the student's (``restore``); Rejected if not this lab's."""
     restoration = restore(grading.lab, grading.notebook)
     grading.notebook, grading.origins = restoration.notebook, restoration.origins
+    grading.submitted = restoration.submitted
     grading.notes += restoration.notes
+
+
+def show_nothing_written_after_a_probe(grading: Grading) -> None:
+    """What the student sees of a graded run holds nothing that code could write once it had seen a hidden check.
+
+    Student code may record a probe as the kernel compiles it (an audit hook, a tracer) and
+    print it later, in any encoding: no redaction can recognise that. So from the first test
+    cell with probes on, each of the student's cells shows the outputs it had when handed in
+    (the student's own run), and each of the lab's cells only what the lab itself wrote: the
+    messages of its failed checks. The reference solution's run keeps every output.
+    """
+    if grading.reference_run:
+        return
+    first = next((index for index, source in enumerate(grading.origins)
+                  if source is not None and source.role is Role.TEST and records_of(source.cell)), None)
+    if first is None:
+        return
+    for index in range(first + 1, len(grading.notebook.cells)):
+        cell, source = grading.notebook.cells[index], grading.origins[index]
+        if cell.cell_type != "code":
+            continue
+        if source is not None and source.role in (Role.TEST, Role.FIXED):
+            cell.outputs = [lab_message(output, source) for output in cell.outputs if output.output_type == "error"]
+        else:
+            handed_in = grading.submitted[index] if index < len(grading.submitted) else None
+            cell.outputs = handed_in or []
+
+
+def lab_message(error: NotebookNode, source: SourceCell) -> NotebookNode:
+    """A lab cell's error as the lab wrote it: its message where the cell's source holds it word for word
+    (a visible test's own text), else only its kind."""
+    message = str(error.get("evalue", ""))
+    if not message or message not in source.cell.source:
+        message = "(its message is shown when you run the cell yourself)"
+    return new_output("error", ename=str(error.get("ename", "Error"))[:100], evalue=message, traceback=[])
 
 
 def execute(grading: Grading) -> None:
@@ -216,7 +255,8 @@ def note_overrides(grading: Grading) -> None:
 
 
 STEPS: tuple[Callable[[Grading], None], ...] = (
-    restore_cells, execute, take_reference, limit_output, score_cells, scrutinise, redact_hidden_text, note_overrides)
+    restore_cells, execute, take_reference, show_nothing_written_after_a_probe, limit_output, score_cells, scrutinise,
+    redact_hidden_text, note_overrides)
 
 
 def grade_notebook(nb: NotebookNode, lab: AutograderLab, spec: RunSpec, reference: dict[str, str] | None = None) -> Graded:
@@ -225,7 +265,7 @@ def grade_notebook(nb: NotebookNode, lab: AutograderLab, spec: RunSpec, referenc
     Without ``reference`` the notebook is the reference solution: its probes are evaluated
     twice, become the reference, and any that gives no usable or steady value is a note.
     """
-    grading = Grading(lab, spec, nb, reference)
+    grading = Grading(lab, spec, nb, reference, reference_run=reference is None)
     for step in STEPS:
         step(grading)
     return Graded(grading.notebook, grading.origins, grading.execution, grading.scores, grading.answered, grading.notes,

@@ -37,6 +37,7 @@ class Restoration:
     origins: list[SourceCell | None]
     notes: list[str] = field(default_factory=list)
     recognised: float = 1.0
+    submitted: list[list | None] = field(default_factory=list)  # each cell's outputs as handed in (student cells)
 
 
 def overlap(source: SourceCell, cell: NotebookNode) -> float:
@@ -126,6 +127,12 @@ def source_cell(source: SourceCell) -> NotebookNode:
     return cell
 
 
+def submitted_outputs(cell: NotebookNode) -> list | None:
+    """The outputs a code cell had when the student handed it in (their own run), for the feedback."""
+    outputs = cell.get("outputs") if cell.get("cell_type") == "code" else None
+    return [nbformat.from_dict(output) for output in outputs] if isinstance(outputs, list) else None
+
+
 def student_cell(source: SourceCell | None, submitted: NotebookNode | None, index: int) -> NotebookNode:
     """A cell the student writes: their text; the source's metadata and id where it stands for a source cell."""
     if source is None:
@@ -148,7 +155,7 @@ def keeps_student_text(source: SourceCell, cell: NotebookNode) -> bool:
 
 
 def ordered_cells(lab: AutograderLab, cells: list[NotebookNode], matches: dict[int, int],
-                  identity: dict[int, int]) -> list[tuple[SourceCell | None, NotebookNode]]:
+                  identity: dict[int, int]) -> list[tuple[SourceCell | None, NotebookNode, list | None]]:
     """(source, cell) pairs: the lab's test and locked cells in source order, each of the student's cells that
     stands for a cell of the lab at that cell's place, and the student's own cells right after the cell they
     follow in the notebook. Where the student moved a test or locked cell changes nothing: it runs at its place."""
@@ -163,16 +170,16 @@ def ordered_cells(lab: AutograderLab, cells: list[NotebookNode], matches: dict[i
             source = None  # a stripped cell that holds a test plus the student's own code: runs as written too
         elif source is not None:
             place = source.index
-        groups.setdefault(place, []).append((source, student_cell(source, cell, index)))
+        groups.setdefault(place, []).append((source, student_cell(source, cell, index), submitted_outputs(cell)))
     student_of = {source_index: index for index, source_index in matches.items()}
     ordered = list(groups.get(-1, []))
     for source in lab.cells:
         if source.role in SOURCE_ROLES:
-            ordered.append((source, source_cell(source)))
+            ordered.append((source, source_cell(source), None))
         elif source.index not in student_of and source.role in (Role.SOLUTION, Role.ANSWER):
-            ordered.append((source, student_cell(source, None, -1)))
+            ordered.append((source, student_cell(source, None, -1), None))
         elif source.index not in student_of and source.role is Role.FREE and source.cell.cell_type == "code":
-            ordered.append((source, student_cell(source, source.released, -1)))  # the lab's own code, deleted
+            ordered.append((source, student_cell(source, source.released, -1), None))  # the lab's own code, deleted
         ordered += groups.get(source.index, [])
     return ordered
 
@@ -206,7 +213,7 @@ def restore(lab: AutograderLab, submitted: NotebookNode) -> Restoration:
     if recognised < RECOGNISED:
         raise Rejected(f"the notebook does not look like {lab.name} (only {recognised:.0%} "
                        "of its cells were found): wrong lab or renamed notebook?")
-    pairs = ordered_cells(lab, cells, matches, identity)
-    notebook = nbformat.from_dict({**lab.notebook, "cells": [cell for _, cell in pairs]})
-    return Restoration(notebook, [source for source, _ in pairs], describe_repairs(lab, cells, matches, identity),
-                       recognised)
+    placed = ordered_cells(lab, cells, matches, identity)
+    notebook = nbformat.from_dict({**lab.notebook, "cells": [cell for _, cell, _ in placed]})
+    return Restoration(notebook, [source for source, _, _ in placed], describe_repairs(lab, cells, matches, identity),
+                       recognised, [outputs for _, _, outputs in placed])
