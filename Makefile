@@ -9,7 +9,7 @@ LAB ?=
 ARGS ?=
 
 # Real MNIST digits beside the checkout, when present, for tests and checks.
-SHARED_MNIST := $(abspath ../shared/data/mnist-t10k-split)
+SHARED_MNIST := $(abspath ../shared/data/mnist-t10k-shuffled)
 ifneq ($(wildcard $(SHARED_MNIST)/MNIST),)
 export VAELAB_DATA ?= $(SHARED_MNIST)
 endif

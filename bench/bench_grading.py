@@ -64,7 +64,7 @@ def environment() -> dict[str, str]:
     env |= {"VAELAB_QUICK": "1", "VAELAB_OFFLINE": "1", "PYTHONPATH": str(REPO),
             "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    shared = REPO.parent / "shared" / "data" / "mnist-t10k-split"
+    shared = REPO.parent / "shared" / "data" / "mnist-t10k-shuffled"
     if (shared / "MNIST").is_dir():
         env.setdefault("VAELAB_DATA", str(shared))
     return env

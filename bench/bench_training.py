@@ -12,7 +12,7 @@ batch size and number of optimiser steps:
 Each is timed by the wall clock and by the CPU time of this process; with one torch thread
 everything runs in this process, so CPU time hardly changes when other programs share the CPU.
 
-The images are the real MNIST digits of ../shared/data/mnist-t10k-split when that folder
+The images are the real MNIST digits of ../shared/data/mnist-t10k-shuffled when that folder
 exists (8,000 training images), else vaelab's generated stand-in written to MNIST files in a
 temporary folder, so that torchvision reads them exactly as it reads the real ones.
 """
@@ -36,7 +36,7 @@ from torchvision import datasets, transforms
 import vaelab
 from vaelab.standin import fake_mnist
 
-SHARED_MNIST = (Path(__file__).resolve().parents[1] / "../shared/data/mnist-t10k-split").resolve()
+SHARED_MNIST = (Path(__file__).resolve().parents[1] / "../shared/data/mnist-t10k-shuffled").resolve()
 STANDIN_SIZES = {"train": 8000, "t10k": 2000}
 
 

@@ -3,7 +3,7 @@ import os
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist-t10k-split"
+SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist-t10k-shuffled"
 
 os.environ.setdefault("VAELAB_QUICK", "1")
 os.environ.setdefault("VAELAB_OFFLINE", "1")

@@ -5,6 +5,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch.utils.data import Dataset, TensorDataset
 from torchvision import datasets
@@ -14,6 +15,9 @@ from .settings import DATA_ENV, OFFLINE_ENV, QUICK_ENV, data_root, offline_mode,
 
 # Images per split (train, test) in quick mode.
 QUICK_SIZES = {"MNIST": (2048, 512), "CIFAR-10": (1024, 256)}
+# Seed of the fixed random order that subsets of a real split are taken from: the same images
+# on every machine and in every run, whatever the global random state.
+SUBSET_SEED = 0
 # Images per split (train, test) of the real data sets; a full-size stand-in has as many.
 FULL_SIZES = {"MNIST": (60_000, 10_000), "CIFAR-10": (50_000, 10_000)}
 # Where the files of each data set go inside the data folder, for the error message.
@@ -75,6 +79,19 @@ def _subset_size(name: str, train: bool, limit: int | None) -> int | None:
     return None
 
 
+def subset_indices(total: int, size: int | None) -> torch.Tensor | None:
+    """Positions of a representative subset of `size` images out of `total`, or None for all.
+
+    A fixed, seeded random sample (not the first `size`: real splits are ordered, MNIST's test
+    set by writer), drawn with its own generator so the global random state is left alone.
+    Smaller subsets are the first images of larger ones.
+    """
+    if size is None or size >= total:
+        return None
+    order = np.random.default_rng(SUBSET_SEED).permutation(total)[:max(size, 0)]
+    return torch.from_numpy(order)
+
+
 def _missing_message(name: str, error: Exception) -> str:
     root = data_root()
     reason = str(error).strip().splitlines()[0]
@@ -116,14 +133,17 @@ def _load(name: str, train: bool, limit: int | None, read: Reader, make_standin:
         count = size if size is not None else FULL_SIZES[name][0 if train else 1]
         images, labels = make_standin(count, 0 if train else 1)
         return ImageDataset(images, labels, classes, name, is_standin=True)
-    images, labels = images[:size], labels[:size]
+    keep = subset_indices(len(images), size)
+    if keep is not None:
+        images, labels = images[keep], labels[keep]
     return ImageDataset(images.float().div(255), labels.long(), classes, name)
 
 
 def load_mnist(train: bool = True, *, limit: int | None = None) -> ImageDataset:
     """MNIST digits: images (N, 1, 28, 28) float32 in [0, 1], labels (N,) int64.
 
-    `limit` keeps the first `limit` images; in quick mode the default is QUICK_SIZES["MNIST"].
+    `limit` keeps a fixed random sample of `limit` images (the same in every run); in quick mode
+    the default is QUICK_SIZES["MNIST"]. The stand-in's images are independent draws.
     """
     return _load("MNIST", train, limit, _read_mnist, standin.fake_mnist, standin.MNIST_CLASSES)
 

@@ -12,7 +12,7 @@ import vaelab.data
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the headless backend)
 
-SHARED_MNIST = (Path(__file__).resolve().parents[2] / "../shared/data/mnist-t10k-split").resolve()
+SHARED_MNIST = (Path(__file__).resolve().parents[2] / "../shared/data/mnist-t10k-shuffled").resolve()
 
 
 @pytest.fixture(autouse=True)

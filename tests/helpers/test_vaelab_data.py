@@ -1,6 +1,7 @@
 """Data loading: real data, stand-ins, the notice, the error, quick mode and batches."""
 
 import math
+import random
 from pathlib import Path
 
 import numpy as np
@@ -145,12 +146,74 @@ def test_real_mnist_is_read_from_the_data_folder(monkeypatch, capsys):
     assert image.shape == (1, 28, 28) and label == 3
 
 
-def test_quick_mode_keeps_the_first_images(monkeypatch):
+def _sorted_mnist_folder(root: Path, per_class: int = 100) -> tuple[torch.Tensor, torch.Tensor]:
+    """A train split ordered by class, as real splits are ordered by writer: 0s first, 9s last."""
+    labels = torch.arange(10).repeat_interleave(per_class)
+    images = (torch.arange(len(labels)) % 256).to(torch.uint8).view(-1, 1, 1).expand(-1, 28, 28)
+    write_mnist_folder(root, images.contiguous(), labels, train=True)
+    write_mnist_folder(root, images[:10].contiguous(), labels[:10], train=False)
+    return images, labels
+
+
+def _positions(ds, images: torch.Tensor) -> list[int]:
+    """Where each image of `ds` sits in the split `images` (uint8, all different)."""
+    flat = images.flatten(1).float() / 255
+    return [int((flat == image.flatten()).all(1).nonzero()[0]) for image in ds.images]
+
+
+def test_quick_mode_keeps_a_random_sample_not_the_first_images(monkeypatch):
     monkeypatch.setitem(vaelab.data.QUICK_SIZES, "MNIST", (8, 4))
-    images, _ = _mnist_folder(vaelab.data_root())
+    images, labels = _mnist_folder(vaelab.data_root())
     ds = vaelab.load_mnist()
-    assert torch.equal(ds.images, images[:8].unsqueeze(1).float() / 255)
-    assert len(vaelab.load_mnist(train=False)) == 4
+    assert len(ds) == 8 and len(vaelab.load_mnist(train=False)) == 4
+    assert not torch.equal(ds.images, images[:8].unsqueeze(1).float() / 255), "the first 8 images"
+    # Every image is one of the split's, with its own label, and none is taken twice.
+    positions = _positions(ds, images)
+    assert len(set(positions)) == 8 and torch.equal(ds.labels, labels[positions])
+
+
+def test_subsets_are_the_same_in_every_run():
+    images, _ = _mnist_folder(vaelab.data_root())
+    first = vaelab.load_mnist(limit=12)
+    torch.manual_seed(123)
+    np.random.seed(123)
+    second = vaelab.load_mnist(limit=12)
+    assert torch.equal(first.images, second.images) and torch.equal(first.labels, second.labels)
+    # The same sample a fresh process draws: a fixed seed, not the global state.
+    assert _positions(first, images) == vaelab.data.subset_indices(40, 12).tolist()
+    assert vaelab.data.subset_indices(40, 12).tolist() != list(range(12))
+    # Smaller subsets are the first images of larger ones.
+    assert torch.equal(vaelab.load_mnist(limit=5).images, first.images[:5])
+
+
+def test_subsets_leave_the_global_random_state_alone():
+    _mnist_folder(vaelab.data_root())
+    torch.manual_seed(7)
+    np.random.seed(7)
+    random.seed(7)
+    states = torch.get_rng_state(), np.random.get_state()[1].copy(), random.getstate()
+    vaelab.load_mnist(limit=10)
+    vaelab.load_mnist(train=False)
+    assert torch.equal(torch.get_rng_state(), states[0]), "torch's global generator was used"
+    assert np.array_equal(np.random.get_state()[1], states[1]), "numpy's global generator was used"
+    assert random.getstate() == states[2], "the random module's generator was used"
+
+
+def test_a_subset_of_an_ordered_split_mixes_its_classes():
+    _, labels = _sorted_mnist_folder(vaelab.data_root())
+    ds = vaelab.load_mnist(limit=200)
+    counts = torch.bincount(ds.labels, minlength=10)
+    # 20 of each class expected; a first-200 subset would hold only 0s and 1s.
+    assert counts.min() >= 8 and counts.max() <= 34, f"class counts {counts.tolist()}"
+
+
+def test_without_a_subset_the_split_is_whole_and_in_order(monkeypatch):
+    monkeypatch.delenv("VAELAB_QUICK")
+    images, labels = _sorted_mnist_folder(vaelab.data_root())
+    ds = vaelab.load_mnist()
+    assert torch.equal(ds.labels, labels)
+    assert torch.equal(ds.images, images.unsqueeze(1).float() / 255)
+    assert torch.equal(vaelab.load_mnist(limit=5000).labels, labels), "a limit above the size"
 
 
 class _FakeCifar:
@@ -158,6 +221,15 @@ class _FakeCifar:
         self.data = np.arange(5 * 32 * 32 * 3, dtype=np.int64).reshape(5, 32, 32, 3) % 256
         self.data = self.data.astype(np.uint8)
         self.targets = [0, 1, 2, 3, 9]
+
+
+class _SortedCifar:
+    """100 images of each class, in class order; each image is filled with its position."""
+
+    def __init__(self, root, train=True, download=False):
+        self.data = np.repeat((np.arange(1000) % 256).astype(np.uint8), 32 * 32 * 3)
+        self.data = self.data.reshape(1000, 32, 32, 3)
+        self.targets = [i // 100 for i in range(1000)]
 
 
 def test_real_cifar_is_channels_first_and_rescaled(monkeypatch):
@@ -168,6 +240,19 @@ def test_real_cifar_is_channels_first_and_rescaled(monkeypatch):
     pixels = torch.from_numpy(_FakeCifar("").data).permute(0, 3, 1, 2).float() / 255
     assert torch.allclose(ds.images, pixels * 2 - 1)
     assert ds.labels.tolist() == [0, 1, 2, 3, 9] and ds.classes[9] == "truck"
+
+
+def test_cifar_subsets_are_a_fixed_random_sample(monkeypatch):
+    monkeypatch.setattr(vaelab.data.datasets, "CIFAR10", _SortedCifar)
+    ds = vaelab.load_cifar10(limit=200)
+    counts = torch.bincount(ds.labels, minlength=10)
+    assert counts.min() >= 8 and counts.max() <= 34, f"class counts {counts.tolist()}"
+    keep = vaelab.data.subset_indices(1000, 200)
+    assert torch.equal(ds.labels, keep // 100)
+    assert torch.equal(ds.images[:, 0, 0, 0], (keep % 256).float() / 255)
+    assert torch.equal(vaelab.load_cifar10(limit=200).images, ds.images)
+    monkeypatch.setitem(vaelab.data.QUICK_SIZES, "CIFAR-10", (64, 16))
+    assert torch.equal(vaelab.load_cifar10().labels, keep[:64] // 100)
 
 
 def test_standin_cifar_is_rescaled():
@@ -184,7 +269,16 @@ def test_shared_mnist_digits(monkeypatch, shared_mnist, capsys):
     assert 0.1 < train.images.mean() < 0.16, "not MNIST's mean brightness"
     assert torch.bincount(train.labels).min() > 600
     monkeypatch.setenv("VAELAB_QUICK", "1")
-    assert len(vaelab.load_mnist()) == 2048
+    quick_train, quick_test = vaelab.load_mnist(), vaelab.load_mnist(train=False)
+    assert len(quick_train) == 2048 and len(quick_test) == 512
+    # A quick-mode split looks like the whole split: every class near its share, the same ink.
+    for quick, whole in ((quick_train, train), (quick_test, test)):
+        share = torch.bincount(quick.labels, minlength=10) / len(quick)
+        whole_share = torch.bincount(whole.labels, minlength=10) / len(whole)
+        assert (share - whole_share).abs().max() < 0.035, f"class shares {share.tolist()}"
+        ink, whole_ink = quick.images.sum((1, 2, 3)), whole.images.sum((1, 2, 3))
+        error = whole_ink.std() / len(quick) ** 0.5
+        assert abs(ink.mean() - whole_ink.mean()) < 4 * error, "mean ink unlike the split's"
 
 
 # 2-D Gaussian data

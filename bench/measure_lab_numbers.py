@@ -1,0 +1,222 @@
+"""Measure again the numbers the labs' text states, in quick mode, and print each beside the text's.
+
+    python bench/measure_lab_numbers.py [--labs 1 2 3 4 5] [--seeds 10] [--weak-seeds 5] [--standin]
+
+Each lab's source is run as its full solution (`#!` lines are comments) in a fresh kernel, in
+quick mode with progress printed plainly, on the real MNIST digits of
+../shared/data/mnist-t10k-shuffled when that folder is beside the checkout (else on whatever
+VAELAB_DATA holds, or the generated stand-in, which the first line of the output names;
+`--standin` points VAELAB_DATA at an empty folder, so that the stand-in is used). After
+the lab's own cells, extra cells measure what the text states: the open-ended exercises'
+reference solution over `--seeds` training seeds and a plausible weak attempt over
+`--weak-seeds`, each with its pass rate, and the other numbers the text quotes. Every line
+printed is
+
+    lab N | what | measured | the text says
+
+Run by hand (it takes a few minutes on a laptop CPU, one process); it changes nothing.
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import jupytext
+import nbformat
+from nbclient import NotebookClient
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_MNIST = (REPO / "../shared/data/mnist-t10k-shuffled").resolve()
+LABS = {
+    1: "lab1_autoencoders",
+    2: "lab2_transposed_convolutions",
+    3: "lab3_kl_and_vae",
+    4: "lab4_elbo",
+    5: "lab5_variational_inference",
+}
+
+# Defined in every kernel before the extra cells: how a measured line is printed.
+PRELUDE = '''
+import statistics as _statistics
+import torch as _torch
+
+def say(what, measured, text):
+    print(f"MEASURED|{what}|{measured}|{text}", flush=True)
+
+def spread(values, digits=1):
+    values = list(values)
+    return (f"{min(values):.{digits}f} to {max(values):.{digits}f} "
+            f"(median {_statistics.median(values):.{digits}f}, {len(values)} seeds)")
+
+def pass_rate(values, ok):
+    return f"{sum(1 for v in values if ok(v))}/{len(values)} pass"
+
+DATA_KIND = "the stand-in" if vaelab.load_mnist(train=False, limit=1).is_standin else "real digits"
+say("data", f"{DATA_KIND} from {vaelab.data_root()}, quick mode {vaelab.quick_mode()}", "")
+'''
+
+EXTRA = {
+    1: '''
+ref = [denoising_test_loss(seed) for seed in range(SEEDS)]
+say("ex 1.10 reference, squared error", spread(ref) + ", " + pass_rate(ref, lambda v: v < goal), f"goal below {goal:g}")
+_saved = make_denoiser, DENOISER_LR
+make_denoiser, DENOISER_LR = ConvAutoencoder, 1e-3
+weak = [denoising_test_loss(seed) for seed in range(WEAK_SEEDS)]
+make_denoiser, DENOISER_LR = _saved
+say("ex 1.10 weak: ConvAutoencoder of 1.6, lr 1e-3", spread(weak) + ", " + pass_rate(weak, lambda v: v < goal), "63 to 129 (seeds 0 to 4), must fail")
+_test = vaelab.load_mnist(train=False, limit=512).images
+_noisy = _test + 0.5 * _torch.randn(_test.shape, generator=_torch.Generator().manual_seed(12345))
+say("ex 1.10 returning the noisy input", f"{((_noisy - _test) ** 2).flatten(1).sum(1).mean().item():.1f}", "about 196 (195.5)")
+# The signal through the convolutions of Exercise 1.6 without batch normalisation, at PyTorch's initialisation.
+_torch.manual_seed(0)
+_convs = [_torch.nn.Conv2d(1, 16, 3, padding=1), _torch.nn.Conv2d(16, 32, 3, padding=1), _torch.nn.Conv2d(32, 4, 3, padding=1)]
+_h, _rms = _test[:256], [ _test[:256].pow(2).mean().sqrt().item() ]
+with _torch.no_grad():
+    for _i, _conv in enumerate(_convs):
+        _h = _conv(_h)
+        _rms.append(_h.pow(2).mean().sqrt().item())
+        _h = _torch.nn.functional.max_pool2d(_torch.relu(_h), 2, ceil_mode=True)
+say("1.6 RMS of input and of each conv output, no batch norm", " -> ".join(f"{r:.2f}" for r in _rms), "0.30 -> 0.12 -> 0.06 after the three convolutions")
+''',
+    2: '''
+_digits = vaelab.load_mnist(train=False, limit=512).images
+say("ex 2.9 all-black guess", f"{_digits.pow(2).flatten(1).sum(1).mean().item():.1f}", "88 on real digits, 74 on the stand-in")
+ref = [inversion_error(seed) for seed in range(SEEDS)]
+say("ex 2.9 reference, squared error", spread(ref, 2) + ", " + pass_rate(ref, lambda v: v < 10), "goal below 10; under 0.01 for all ten")
+
+def _transposed_guess(layer, features):
+    back = F.conv_transpose2d(features, layer[0].weight, stride=2, padding=2, output_padding=1)
+    return (back / back.flatten(1).amax(1).clamp_min(1e-8).view(-1, 1, 1, 1)).clamp(0, 1)
+
+_saved = invert
+invert = _transposed_guess
+weak = [inversion_error(seed) for seed in range(max(WEAK_SEEDS, 10))]
+invert = _saved
+say("ex 2.9 weak: transposed convolution rescaled to [0, 1]", spread(weak) + ", " + pass_rate(weak, lambda v: v < 10), "18 to 38 on real digits (19 to 59 on the stand-in), seeds 0 to 9, must fail")
+''',
+    3: '''
+for _context in (783, 0):
+    _r = measure_strong(train_strong(plain_elbo, _context))
+    say(f"3.9 plain ELBO, context {_context}", f"negative ELBO {_r['nelbo']:.1f}, KL {_r['kl']:.2f}, used {_r['used']:.1f}", "783: 93.3, 1.86, 9.3; 0: 133.3, 14.5, 230")
+ref = [outcome_of_remedy(seed) for seed in range(SEEDS)]
+ok = lambda v: v[1] >= used_goal and v[0] <= nelbo_goal
+say("ex 3.10 reference, negative ELBO", spread(v[0] for v in ref), f"goal at most {nelbo_goal:g}; 97 to 98")
+say("ex 3.10 reference, code used", spread(v[1] for v in ref) + ", " + pass_rate(ref, ok), f"goal at least {used_goal:g}; 33 to 41")
+_saved = remedy_loss, REMEDY_CONTEXT
+for _name, _loss, _context in (("plain ELBO, context 783", plain_elbo, 783), ("plain ELBO, context 0", plain_elbo, 0)):
+    remedy_loss, REMEDY_CONTEXT = _loss, _context
+    weak = [outcome_of_remedy(seed) for seed in range(WEAK_SEEDS)]
+    say(f"ex 3.10 weak: {_name}", "negative ELBO " + spread(v[0] for v in weak) + "; used " + spread(v[1] for v in weak) + "; " + pass_rate(weak, ok), "783: used 3 to 18; 0: 131 to 137; must fail")
+remedy_loss, REMEDY_CONTEXT = _saved
+''',
+    4: '''
+ref = [budget_nelbo(seed) for seed in range(SEEDS)]
+_goal = globals().get("budget_goal", 190.0)
+say("ex 4.12 reference, negative ELBO", spread(ref) + ", " + pass_rate(ref, lambda v: v <= _goal), f"goal at most {_goal:g}; 149 to 152 (171 to 177 on the stand-in)")
+_saved = make_budget_vae, BUDGET_LR
+
+class _Section4(torch.nn.Module):
+    """The 784-400-20 model of section 4 with the interface of Exercise 4.12."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 400), torch.nn.ReLU())
+        self.mean_head, self.std_head = torch.nn.Linear(400, 20), torch.nn.Linear(400, 20)
+        self.decoder = torch.nn.Sequential(torch.nn.Linear(20, 400), torch.nn.ReLU(), torch.nn.Linear(400, 784))
+
+    def encode(self, x):
+        h = self.body(x)
+        return self.mean_head(h), torch.nn.functional.softplus(self.std_head(h)) + 1e-4
+
+    def decode_logits(self, z):
+        return self.decoder(z)
+
+make_budget_vae, BUDGET_LR = _Section4, 1e-3
+weak = [budget_nelbo(seed) for seed in range(WEAK_SEEDS)]
+make_budget_vae, BUDGET_LR = _saved
+say("ex 4.12 weak: 784-400-20, lr 1e-3", spread(weak) + ", " + pass_rate(weak, lambda v: v <= _goal), "178 to 185 (203 to 208 on the stand-in), must fail")
+''',
+    5: '''
+def _variances(seed):
+    _torch.manual_seed(seed)
+    grad_mu, grad_std = estimates(lambda z: z**2, 1.0, 1.0)
+    return grad_mu.var().item(), grad_std.var().item()
+ref = [_variances(seed) for seed in range(SEEDS)]
+ok = lambda v: v[0] <= 6 and v[1] <= 30
+say("ex 5.7 reference, variance d/dmu", spread((v[0] for v in ref), 2), "goal at most 6")
+say("ex 5.7 reference, variance d/dstd", spread((v[1] for v in ref), 2) + ", " + pass_rate(ref, ok), "goal at most 30")
+
+def _plain_score(f, mu, std, n=4):
+    eps = _torch.randn(n, *mu.shape, dtype=mu.dtype)
+    values = f(mu + std * eps)
+    return (values * eps / std).mean(0), (values * (eps**2 - 1) / std).mean(0)
+
+_saved = better_score_grad
+better_score_grad = _plain_score
+weak = [_variances(seed) for seed in range(WEAK_SEEDS)]
+better_score_grad = _saved
+say("ex 5.7 weak: plain score function, 4 samples", "d/dmu " + spread((v[0] for v in weak), 2) + "; d/dstd " + spread((v[1] for v in weak), 2) + "; " + pass_rate(weak, ok), "7.5 and about 34, must fail")
+_torch.manual_seed(0)
+for _name, _model in (("collapsed", models_2d["diagonal"]), ("free bits", free_bits_model)):
+    with _torch.no_grad():
+        _out = _model(data_2d["diagonal"][1])
+    say(f"5.4 diagonal, {_name}", f"negative ELBO {(_out['rec'] + _out['kl']).item():.4f}, KL {_out['kl'].item():.4f}", "free bits 0.02 nats above the collapsed model")
+for _kind in kinds:
+    say(f"5.4 {_kind}", ", ".join(f"{k} {v:.3f}" for k, v in results_2d[_kind].items()), "quick mode, correlated: KL 1.059, enc std 0.37")
+''',
+}
+
+
+def environment(standin: bool) -> dict[str, str]:
+    env = dict(os.environ)
+    env |= {"VAELAB_QUICK": "1", "VAELAB_OFFLINE": "1", "VAELAB_PROGRESS": "plain", "MPLBACKEND": "Agg"}
+    if standin:
+        env["VAELAB_DATA"] = tempfile.mkdtemp(prefix="vaelab-no-data-")
+    elif (SHARED_MNIST / "MNIST").is_dir():
+        env["VAELAB_DATA"] = str(SHARED_MNIST)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def measure(lab: int, seeds: int, weak_seeds: int, standin: bool) -> list[str]:
+    """Run lab `lab` with its extra cells; the lines its MEASURED prints gave, and its errors."""
+    notebook = jupytext.read(REPO / "source" / f"{LABS[lab]}.md")
+    setup = f"SEEDS, WEAK_SEEDS = {seeds}, {weak_seeds}\n" + textwrap.dedent(PRELUDE)
+    notebook.cells += [nbformat.v4.new_code_cell(setup), nbformat.v4.new_code_cell(EXTRA[lab])]
+    os.environ.update(environment(standin))
+    client = NotebookClient(notebook, timeout=3600, kernel_name="python3", allow_errors=True,
+                            resources={"metadata": {"path": str(REPO)}})
+    client.execute()
+    lines = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                lines.append(f"lab {lab} | ERROR in a cell | {output['ename']}: {output['evalue']} |")
+            if output.get("output_type") == "stream":
+                for line in output["text"].splitlines():
+                    if line.startswith("MEASURED|"):
+                        _, what, measured, text = line.split("|", 3)
+                        lines.append(f"lab {lab} | {what} | {measured} | {text}")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--labs", type=int, nargs="+", default=list(LABS))
+    parser.add_argument("--seeds", type=int, default=10, help="training seeds of each reference solution")
+    parser.add_argument("--weak-seeds", type=int, default=5, help="training seeds of each weak attempt")
+    parser.add_argument("--standin", action="store_true", help="measure on the generated stand-in")
+    args = parser.parse_args()
+    for lab in args.labs:
+        start = time.time()
+        for line in measure(lab, args.seeds, args.weak_seeds, args.standin):
+            print(line, flush=True)
+        print(f"lab {lab} | time | {time.time() - start:.0f} s |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
