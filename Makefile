@@ -17,7 +17,7 @@ endif
 # nbgrader runs some of its tools (alembic) from PATH.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: install release test test-fast grade site handouts site-check
+.PHONY: install release test test-fast test-kernels test-labs grade site handouts site-check
 
 install: $(VENV)/.installed
 
@@ -32,12 +32,23 @@ release: install
 	$(PY) -m coursetool build --source $(SOURCE) --out $(OUT)
 	$(PY) -m coursetool check --source $(SOURCE) --out $(OUT)
 
+TEST_ENV := VAELAB_QUICK=1 VAELAB_OFFLINE=1 MPLBACKEND=Agg
+
+# Every test, in three tiers (markers registered in pyproject.toml).
 test: install
-	VAELAB_QUICK=1 VAELAB_OFFLINE=1 MPLBACKEND=Agg $(PY) -m pytest
+	$(TEST_ENV) $(PY) -m pytest
 
 # Unit tests only: nothing that starts a kernel or runs a lab.
 test-fast: install
-	VAELAB_QUICK=1 VAELAB_OFFLINE=1 MPLBACKEND=Agg $(PY) -m pytest -m "not slow"
+	$(TEST_ENV) $(PY) -m pytest -m "not slow"
+
+# Tests that start kernels on the fixture labs and small notebooks (not the course's labs).
+test-kernels: install
+	$(TEST_ENV) $(PY) -m pytest -m "kernels"
+
+# The course's own labs, run whole: the check and the grader on every lab, plain nbgrader on lab 1.
+test-labs: install
+	$(TEST_ENV) $(PY) -m pytest -m "labs"
 
 grade: install
 	@test -n "$(SUBMISSIONS)" -a -n "$(LAB)" || { echo "usage: make grade SUBMISSIONS=<folder or zip> LAB=<name>"; exit 2; }

@@ -11,7 +11,7 @@ from coursetool.config import CourseConfig
 from coursetool.gaps import PLACEHOLDER_FUNCTION, common_indent, solution_lines, student_lines
 from coursetool.model import Cell, Hidden, Lab, PointsTable, Solution, Text
 from coursetool.parse import EXERCISE_HEADING
-from coursetool.probes import METADATA_KEY, probe_block, probe_records
+from coursetool.probes import METADATA_KEY, probe_block, probe_records, probes_metadata
 
 STUDENT, SOLUTION, AUTOGRADER = "student", "solution", "autograder"
 ANSWER_STUB = "YOUR ANSWER HERE"  # nbgrader's own stub for written answers
@@ -135,7 +135,7 @@ def colab_link_cell(lab: Lab, config: CourseConfig) -> NotebookNode:
     return nbformat.v4.new_markdown_cell(source, id=LINK_ID)
 
 
-def setup_cell(config: CourseConfig) -> NotebookNode:
+def setup_cell(lab: Lab, config: CourseConfig) -> NotebookNode:
     source = f'''# Course setup. On Google Colab this installs the helper package `vaelab` of this release;
 # elsewhere it does nothing (install once with `pip install -r requirements.txt` in the course folder).
 import subprocess
@@ -154,11 +154,21 @@ def {PLACEHOLDER_FUNCTION}(exercise):
     return cell
 
 
+INJECTED_CELLS = (colab_link_cell, setup_cell)  # what every notebook starts with, before the lab's own cells
+
+
+def lab_cell_behind(lab: Lab, notebook_index: int) -> Cell | None:
+    """The lab's source cell that the rendered notebook's cell ``notebook_index`` was made from (None: one render
+    added)."""
+    position = notebook_index - len(INJECTED_CELLS)
+    return lab.cells[position] if 0 <= position < len(lab.cells) else None
+
+
 # -- notebooks ---------------------------------------------------------------------------------------------
 
 def render(lab: Lab, target: str, config: CourseConfig) -> NotebookNode:
-    """The notebook of one target, deterministic for a given lab."""
-    cells = [colab_link_cell(lab, config), setup_cell(config)]
+    """The notebook of one target, deterministic for a given lab: ``INJECTED_CELLS``, then one cell per lab cell."""
+    cells = [make(lab, config) for make in INJECTED_CELLS]
     counters = {"answer": 0, "solution": 0}
     for cell in lab.cells:
         cells.append(render_cell(lab, cell, target, counters, index=len(cells)))
@@ -189,5 +199,5 @@ def render_cell(lab: Lab, cell: Cell, target: str, counters: dict[str, int], ind
     if meta is not None:
         out.metadata["nbgrader"] = meta
     if target == AUTOGRADER and cell.probes:
-        out.metadata[METADATA_KEY] = {"probes": probe_records(cell.grade.grade_id, cell.probes)}
+        out.metadata[METADATA_KEY] = probes_metadata(probe_records(cell.grade.grade_id, cell.probes))
     return out

@@ -25,6 +25,7 @@ from coursetool.grade.kernel.sandbox import bwrap_works, why_no_sandbox
 from coursetool.grade.notebook.runspec import run_spec
 from coursetool.grade.settings import Settings, default_data_root
 from coursetool.model import Lab
+from coursetool.render import lab_cell_behind
 from coursetool.write import replace_outputs
 
 
@@ -48,36 +49,36 @@ def check_settings(lab: Lab, autograder: Path) -> Settings:
                     data_root=default_data_root(), sandbox=bwrap_works(), hidden_paths=(lab.path.resolve().parent,))
 
 
-def source_line(lab: Lab, graded_lab: AutograderLab, index: int) -> str:
-    """``file:line`` of the source cell behind the autograder notebook's cell ``index``."""
-    offset = len(graded_lab.cells) - len(lab.cells)
-    line = lab.cells[index - offset].line if index >= offset else 0
-    return f"{lab.path}:{line}"
+def source_line(lab: Lab, index: int) -> str:
+    """``file:line`` of the source cell behind the autograder notebook's cell ``index`` (line 0: a cell the build
+    added)."""
+    source = lab_cell_behind(lab, index)
+    return f"{lab.path}:{source.line if source is not None else 0}"
 
 
 def skipped_on_blank(lab: Lab, graded_lab: AutograderLab) -> frozenset[str]:
     """Ids of the cells marked SKIPQUESTEXEC."""
-    offset = len(graded_lab.cells) - len(lab.cells)
-    return frozenset(graded_lab.cells[offset + i].cell.get("id") for i, cell in enumerate(lab.cells) if cell.skip_blank)
+    return frozenset(graded.cell.get("id") for index, graded in enumerate(graded_lab.cells)
+                     if (source := lab_cell_behind(lab, index)) is not None and source.skip_blank)
 
 
-def solution_problems(lab: Lab, graded_lab: AutograderLab, graded: Graded) -> list[str]:
-    """Every cell of the solution runs cleanly, and every test earns its points."""
+def solution_problems(lab: Lab, graded: Graded) -> list[str]:
+    """Every cell of the solution runs cleanly, every probe gives a steady value, and every test earns its points."""
     problems = [f"the solution notebook stopped: {graded.execution.stopped}"] if graded.execution.stopped else []
-    problems += [f"{lab.path}: {note}" for note in graded.notes if note.startswith("probe ")]
+    problems += [f"{lab.path}: {problem}" for problem in graded.reference_problems]
     for index, source in enumerate(graded.origins):
         run = graded.execution.cells.get(index)
         if source is None or run is None or run.status in (CellStatus.OK, CellStatus.SKIPPED):
             continue
         what = f"test cell {source.grade_id}" if source.grade_id in graded.scores else "cell"
-        problems.append(f"{source_line(lab, graded_lab, source.index)}: {what} fails in the solution: {run.detail}")
+        problems.append(f"{source_line(lab, source.index)}: {what} fails in the solution: {run.detail}")
     return problems
 
 
 def blank_problems(lab: Lab, graded_lab: AutograderLab, graded: Graded) -> list[str]:
     """Every graded test earns nothing on the blank student notebook."""
     by_id = {c.grade_id: c for c in graded_lab.tests}
-    return [f"{source_line(lab, graded_lab, by_id[grade_id].index)}: test cell {grade_id} passes on the blank "
+    return [f"{source_line(lab, by_id[grade_id].index)}: test cell {grade_id} passes on the blank "
             "student notebook: it tests nothing the student writes"
             for grade_id, points in graded.scores.items() if points > 0]
 
@@ -99,7 +100,7 @@ def verify_lab(lab: Lab, files: dict[str, bytes], keep: Path | None = None) -> V
         if keep is not None and solution.execution.stopped is None:  # a run cut short is not kept
             from coursetool.site.executed import store
             store(keep, lab.name, files, solution.notebook)
-        problems = solution_problems(lab, graded_lab, solution)
+        problems = solution_problems(lab, solution)
         if solution.execution.stopped is not None:  # no full set of reference values to judge the blank notebook by
             print(f"{lab.name}: the solution stopped, the blank notebook is not checked", flush=True)
             return Verdicts(solution.scores, {}, problems)

@@ -2,6 +2,10 @@
 import os
 from pathlib import Path
 
+import pytest
+
+from tests.conditions import add_slow_to_tiers, unmet_need
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist-t10k-shuffled"
 
@@ -13,3 +17,14 @@ if (SHARED_MNIST / "MNIST").is_dir():
 
 # Golden notebooks are expected outputs to compare against, not notebooks to run.
 collect_ignore_glob = ["fixtures/*"]
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    add_slow_to_tiers(items)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    reason = unmet_need(item)
+    if reason:
+        pytest.skip(reason)

@@ -11,7 +11,7 @@ import nbformat
 from nbformat import NotebookNode
 from nbgrader import utils
 from nbgrader.preprocessors import ClearSolutions
-from coursetool.probes import REFERENCE_FILE, records_of
+from coursetool.probes import REFERENCE_FILE, ProbeRecord, records_of
 
 
 class Role(enum.Enum):
@@ -189,6 +189,6 @@ class AutograderLab:
                       and ".ipynb_checkpoints" not in p.parts and p.name != REFERENCE_FILE)
 
     @property
-    def probes(self) -> dict[str, dict]:
+    def probes(self) -> dict[str, ProbeRecord]:
         """Every probe of the lab's test cells, by probe id."""
-        return {record["id"]: record for c in self.tests for record in records_of(c.cell)}
+        return {record.id: record for c in self.tests for record in records_of(c.cell)}

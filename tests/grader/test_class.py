@@ -1,7 +1,6 @@
 """End to end: a class of broken and hostile submissions graded in one parallel run."""
 from __future__ import annotations
 
-import csv
 import shutil
 import socket
 import sqlite3
@@ -11,11 +10,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from coursetool.grade.kernel.sandbox import bwrap_works
 from tests.grader import corpus
-from tests.grader.conftest import grade
+from tests.grader.support import grade, read_grades
 
-pytestmark = pytest.mark.slow  # starts kernels
+pytestmark = pytest.mark.kernels  # starts kernels
 
 LAB = "gradelab"
 FULL = {"t-square": "2", "t-mean": "1", "t-double": "1"}
@@ -100,8 +98,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory, built_course: Path) -> dict
         write_corpus(course, submissions, listener.getsockname()[1], outside)
         code = grade(submissions, course, LAB, *OPTIONS)
     results = course / "autograder" / "results" / LAB
-    with open(results / "grades.csv", newline="") as f:
-        rows = {row["student_id"]: row for row in csv.DictReader(f)}
+    rows = read_grades(results / "grades.csv")
     return {"code": code, "rows": rows, "course": course, "submissions": submissions, "outside": outside}
 
 
@@ -147,7 +144,7 @@ def test_stderr_and_warnings_never_cost_points(graded: dict) -> None:
     assert points(graded["rows"]["stderr-warnings"]) == FULL
 
 
-@pytest.mark.skipif(not bwrap_works(), reason="bwrap cannot create its sandbox here")
+@pytest.mark.needs_sandbox(reason="bwrap cannot create its sandbox here")
 def test_the_sandbox_blocks_reading_writing_and_network(graded: dict) -> None:
     assert points(graded["rows"]["snooper"]) == FULL
     assert not graded["outside"].exists()

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from tests.grader import corpus
-from tests.grader.conftest import grade
+from tests.grader.support import grade, grade_rows, read_grades
 from tests.grader.exchange_class import collect
 
-pytestmark = pytest.mark.slow  # starts kernels
+pytestmark = pytest.mark.kernels  # starts kernels
 
 LAB = "gradelab"
 OPTIONS = ("--jobs", "2", "--cell-timeout", "10", "--memory", "1024", "--no-sandbox")  # no bwrap needed here
@@ -83,13 +83,13 @@ def test_missing_zero_gives_the_missing_zero(graded: dict):
 
 
 def test_one_student_regraded_alone_updates_every_output(graded: dict, capsys: pytest.CaptureFixture[str]):
-    before = {row["student_id"]: row for row in table(graded["results"] / "grades.csv")}
+    before = read_grades(graded["results"] / "grades.csv")
     corpus.write(corpus.solved(graded["course"], LAB), graded["submissions"] / f"limaana_456_9002_{LAB}.ipynb")
     capsys.readouterr()
     code = grade(graded["submissions"], graded["course"], LAB, *OPTIONS, "--student", "limaana_456",
                  "--roster", str(graded["root"] / "roster.csv"))
     assert code == 0 and "1 graded now, 2 from an earlier run" in capsys.readouterr().out
-    after = {row["student_id"]: row for row in table(graded["results"] / "grades.csv")}
+    after = read_grades(graded["results"] / "grades.csv")
     assert after["limaana_456"]["total"] == "4" and after["smithalice_123"] == before["smithalice_123"]
     assert {row["ID"]: row for row in table(graded["results"] / "canvas.csv")}["456"][f"{LAB} (4567)"] == "4"
 
@@ -103,7 +103,7 @@ def test_nbgrader_collect_output_is_graded_with_its_timestamps(tmp_path: Path, c
     submitted = collect(tmp_path / "nbgrader", LAB, {"alice": corpus.solved(course, LAB),
                                                       "bob": corpus.release(course, LAB)})
     assert grade(submitted, course, LAB, *OPTIONS) == 0
-    rows = {row["student_id"]: row for row in table(course / "autograder" / "results" / LAB / "grades.csv")}
+    rows = grade_rows(course, LAB)
     assert set(rows) == {"alice", "bob"}
     assert rows["alice"]["total"] == "4" and rows["bob"]["total"] == "0"
     stamp = (submitted / "alice" / LAB / "timestamp.txt").read_text()[:19]

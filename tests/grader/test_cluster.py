@@ -22,10 +22,10 @@ from coursetool.grade.kernel import runner
 from coursetool.grade.kernel.sandbox import bwrap_works
 from coursetool.probes import REFERENCE_FILE
 from tests.grader import corpus
-from tests.grader.conftest import grade, needs_sandbox
+from tests.grader.support import grade, needs_sandbox
 from tests.grader.dask_processes import REPO, LocalDask, wait_until
 
-pytestmark = [pytest.mark.slow, needs_sandbox]  # starts a Dask cluster and kernels, which refuse to run unsandboxed
+pytestmark = [pytest.mark.kernels, needs_sandbox]  # starts a Dask cluster and kernels, which refuse to run unsandboxed
 
 LAB = "gradelab"
 OPTIONS = ("--cell-timeout", "30", "--memory", "1024")

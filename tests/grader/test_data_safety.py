@@ -1,7 +1,6 @@
 """No student is lost, merged or left with a misleading reason, and a killed run leaves nothing behind."""
 from __future__ import annotations
 
-import csv
 import json
 import os
 import shutil
@@ -18,7 +17,7 @@ import pytest
 
 from coursetool.grade.kernel import workdirs
 from tests.grader import corpus
-from tests.grader.conftest import grade, needs_sandbox
+from tests.grader.support import grade, grade_rows, needs_sandbox
 
 LAB = "gradelab"
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,11 +25,10 @@ SLEEPER = "import time\ntime.sleep(600)"
 
 
 def rows(course: Path) -> dict[str, dict[str, str]]:
-    with open(course / "autograder" / "results" / LAB / "grades.csv", newline="") as f:
-        return {row["student_id"]: row for row in csv.DictReader(f)}
+    return grade_rows(course, LAB)
 
 
-@pytest.mark.slow
+@pytest.mark.kernels
 def test_two_students_whose_names_clean_alike_are_both_graded(course: Path, tmp_path: Path, capsys) -> None:
     submissions = tmp_path / "submissions"
     corpus.write(corpus.solved(course, LAB), submissions / "Ana Lima" / f"{LAB}.ipynb")
@@ -100,7 +98,7 @@ def temp() -> Iterator[Path]:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-@pytest.mark.slow
+@pytest.mark.kernels
 @needs_sandbox
 def test_a_killed_run_leaves_folders_that_the_next_run_removes(course: Path, tmp_path: Path, temp: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,7 +1,6 @@
 """Written answers graded by hand reach the students' feedback without running anything again."""
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pytest
@@ -10,9 +9,9 @@ from nbgrader.api import Gradebook
 
 from coursetool.grade.course.gradebook import course_id
 from tests.grader import corpus
-from tests.grader.conftest import grade
+from tests.grader.support import grade, grade_rows
 
-pytestmark = pytest.mark.slow  # starts kernels
+pytestmark = pytest.mark.kernels  # starts kernels
 
 LAB = "gradelab"
 OPTIONS = ("--jobs", "2", "--cell-timeout", "20")
@@ -41,6 +40,5 @@ def test_refresh_puts_manual_scores_and_comments_into_feedback(course: Path, tmp
     refreshed = page.read_text(encoding="utf-8")
     assert COMMENT in refreshed
     assert "hidden_probe_square" not in refreshed and "math.isclose" not in refreshed
-    with open(course / "autograder" / "results" / LAB / "grades.csv", newline="") as handle:
-        row = next(csv.DictReader(handle))
+    row = next(iter(grade_rows(course, LAB).values()))
     assert row["q-why"] == "1" and float(row["total"]) == 5.0

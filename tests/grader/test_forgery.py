@@ -6,7 +6,6 @@ Each must earn nothing on the cells it attacks, and no feedback page may show a 
 """
 from __future__ import annotations
 
-import csv
 import re
 import shutil
 from pathlib import Path
@@ -16,9 +15,9 @@ import pytest
 from nbformat.v4 import new_code_cell
 
 from tests.grader import corpus
-from tests.grader.conftest import grade
+from tests.grader.support import grade, grade_rows
 
-pytestmark = pytest.mark.slow  # starts kernels
+pytestmark = pytest.mark.kernels  # starts kernels
 
 LAB = "honestlab"
 ZERO = {"t-kl": "0", "t-reparam": "0"}
@@ -147,8 +146,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory, built_course: Path) -> dict
     for student, (cell, code, _) in TAMPERING_WHILE_PROBED.items():
         corpus.write(corpus.solved(course, LAB, **{cell: code}), submissions / student / f"{LAB}.ipynb")
     assert grade(submissions, course, LAB, "--jobs", "2", "--cell-timeout", "30") == 0
-    with open(course / "autograder" / "results" / LAB / "grades.csv", newline="") as f:
-        rows = {row["student_id"]: row for row in csv.DictReader(f)}
+    rows = grade_rows(course, LAB)
     return {"rows": rows, "course": course}
 
 

@@ -3,7 +3,6 @@ any Python environment works, and the class report names only what students wrot
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from coursetool.grade.result import Status
 from coursetool.grade.notebook.scrutiny import suspicious_lines
 from coursetool.grade.settings import Limits, RunSpec
 from tests.grader import corpus
-from tests.grader.conftest import needs_sandbox
+from tests.grader.support import grade_rows, needs_sandbox
 
 REPO = Path(__file__).resolve().parents[2]
 LAB = "gradelab"
@@ -80,7 +79,7 @@ def test_a_python_the_sandbox_cannot_reach_is_named_before_anyone_is_graded() ->
     assert sandbox.environment_problem(RunSpec(Limits(), spec.env, True, readable=sandbox.readable_paths(None))) is None
 
 
-@pytest.mark.slow
+@pytest.mark.kernels
 @needs_sandbox
 def test_a_course_whose_venv_is_a_link_to_one_elsewhere_grades_in_the_sandbox(built_course: Path, tmp_path: Path) -> None:
     course = tmp_path / "linked-course"
@@ -94,8 +93,7 @@ def test_a_course_whose_venv_is_a_link_to_one_elsewhere_grades_in_the_sandbox(bu
                               timeout=600, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert finished.returncode == 0, finished.stderr
     assert "WITHOUT" not in finished.stderr
-    with open(course / "autograder" / "results" / LAB / "grades.csv", newline="") as f:
-        assert [(row["student_id"], row["total"], row["status"]) for row in csv.DictReader(f)] == [("ana", "4", "graded")]
+    assert [(row["student_id"], row["total"], row["status"]) for row in grade_rows(course, LAB).values()] == [("ana", "4", "graded")]
 
 
 def lab4() -> AutograderLab:

@@ -121,7 +121,7 @@ def test_the_sandbox_shows_device_nodes_only_to_a_kernel_with_a_gpu(tmp_path: Pa
     assert not any("nvidia" in arg for arg in without)
 
 
-@pytest.mark.slow
+@pytest.mark.kernels
 @pytest.mark.skipif(not Path("/dev/nvidia0").exists(), reason="no NVIDIA GPU on this machine")
 def test_a_sandboxed_kernel_computes_on_its_gpu(tmp_path: Path) -> None:
     source = tmp_path / "autograder" / "source" / "gpu"

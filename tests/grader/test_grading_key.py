@@ -9,7 +9,7 @@ import pytest
 from coursetool.grade.notebook.runspec import grading_key
 from coursetool.grade.settings import Settings
 from tests.grader import corpus
-from tests.grader.conftest import grade
+from tests.grader.support import grade
 
 LAB = "gradelab"
 
@@ -32,7 +32,7 @@ def test_the_key_covers_sandbox_settings_but_not_where_the_class_was_handed_in(t
     assert all(grading_key(settings) != key for settings in changed)
 
 
-@pytest.mark.slow
+@pytest.mark.kernels
 def test_changing_hidden_paths_or_the_sandbox_grades_again(course: Path, tmp_path: Path,
                                                            capsys: pytest.CaptureFixture[str]) -> None:
     submissions = tmp_path / "submissions"

@@ -1,15 +1,14 @@
 """Overriding torch's testing functions in a solution cell does not pass a hidden test."""
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pytest
 
 from tests.grader import corpus
-from tests.grader.conftest import grade
+from tests.grader.support import grade, grade_rows
 
-pytestmark = pytest.mark.slow  # starts kernels
+pytestmark = pytest.mark.kernels  # starts kernels
 
 LAB = "torchlab"
 CHEATS = {
@@ -33,6 +32,5 @@ def test_wrong_answers_with_overrides_fail_and_a_right_one_passes(course: Path, 
         wrong = "def scale(t):\n    return t\n" + cheat + "\n"
         corpus.write(corpus.solved(course, LAB, **{"solution-1": wrong}), submissions / student / f"{LAB}.ipynb")
     assert grade(submissions, course, LAB, "--jobs", "2") == 0
-    with open(course / "autograder" / "results" / LAB / "grades.csv", newline="") as f:
-        scores = {row["student_id"]: row["t-scale"] for row in csv.DictReader(f)}
+    scores = {student: row["t-scale"] for student, row in grade_rows(course, LAB).items()}
     assert scores == {"honest": "1", **{student: "0" for student in CHEATS}}

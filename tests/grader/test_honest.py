@@ -8,7 +8,6 @@ lab; the student's own cells run as written, in the student's order.
 from __future__ import annotations
 
 import copy
-import csv
 import re
 import shutil
 from pathlib import Path
@@ -18,9 +17,9 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
 from tests.grader import corpus
-from tests.grader.conftest import grade
+from tests.grader.support import grade, grade_rows
 
-pytestmark = pytest.mark.slow  # starts kernels
+pytestmark = pytest.mark.kernels  # starts kernels
 
 LAB = "honestlab"
 FULL = {"t-kl": "2", "t-reparam": "1"}
@@ -130,8 +129,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory, built_course: Path) -> dict
     for student, (nb, _) in notebooks.items():
         corpus.write(nb, submissions / student / f"{LAB}.ipynb")
     assert grade(submissions, course, LAB, "--jobs", "2") == 0
-    with open(course / "autograder" / "results" / LAB / "grades.csv", newline="") as f:
-        rows = {row["student_id"]: row for row in csv.DictReader(f)}
+    rows = grade_rows(course, LAB)
     return {"rows": rows, "expected": {s: points for s, (_, points) in notebooks.items()}, "course": course}
 
 

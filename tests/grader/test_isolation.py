@@ -2,7 +2,6 @@
 kernel that signals itself gets what it would get on the student's own machine."""
 from __future__ import annotations
 
-import csv
 import os
 import time
 from pathlib import Path
@@ -12,9 +11,9 @@ import pytest
 
 from coursetool.grade.notebook import pipeline
 from tests.grader import corpus
-from tests.grader.conftest import grade, needs_sandbox
+from tests.grader.support import grade, grade_rows, needs_sandbox
 
-pytestmark = [pytest.mark.slow, needs_sandbox]  # starts kernels in the sandbox
+pytestmark = [pytest.mark.kernels, needs_sandbox]  # starts kernels in the sandbox
 
 LAB = "gradelab"
 OPTIONS = ("--jobs", "2", "--cell-timeout", "20", "--memory", "1024")
@@ -44,8 +43,7 @@ def write_class(course: Path, submissions: Path) -> None:
 
 
 def grades(course: Path) -> dict[str, dict[str, str]]:
-    with open(course / "autograder" / "results" / LAB / "grades.csv", newline="") as f:
-        return {row["student_id"]: row for row in csv.DictReader(f)}
+    return grade_rows(course, LAB)
 
 
 @pytest.mark.parametrize("mode", [(), ("--cold",)], ids=["warm", "cold"])
@@ -125,8 +123,7 @@ def test_a_hidden_check_that_hangs_costs_its_own_cell_only(course: Path, tmp_pat
         nb = corpus.solved(course, lab, **{"solution-2": reparameterise})
         corpus.write(nb, submissions / student / f"{lab}.ipynb")
     assert grade(submissions, course, lab, "--cell-timeout", "6", "--jobs", "2", *mode) == 0
-    with open(course / "autograder" / "results" / lab / "grades.csv", newline="") as f:
-        rows = {row["student_id"]: row for row in csv.DictReader(f)}
+    rows = grade_rows(course, lab)
     for student in HANGS_WHEN_PROBED:
         assert (rows[student]["t-kl"], rows[student]["t-reparam"], rows[student]["status"]) == ("2", "0", "graded"), student
     nb = nbformat.read(course / "autograder" / "autograded" / "spins" / lab / f"{lab}.ipynb", as_version=4)

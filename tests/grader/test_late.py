@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import zipfile
 from datetime import datetime
@@ -15,7 +14,7 @@ from coursetool.grade.course.gradebook import course_id
 from coursetool.grade.intake.late import Lateness, parse_due, penalty
 from coursetool.grade.intake.submissions import discover
 from tests.grader import corpus
-from tests.grader.conftest import grade
+from tests.grader.support import grade, grade_rows
 
 LAB = "gradelab"
 DUE = "2025-03-01 17:00 UTC"
@@ -72,11 +71,10 @@ def test_penalties_follow_nbgraders_methods() -> None:
 
 
 def rows(course: Path) -> dict[str, dict[str, str]]:
-    with open(course / "autograder" / "results" / LAB / "grades.csv", newline="") as f:
-        return {row["student_id"]: row for row in csv.DictReader(f)}
+    return grade_rows(course, LAB)
 
 
-@pytest.mark.slow
+@pytest.mark.kernels
 def test_late_submissions_lose_their_points_in_grades_csv_and_the_gradebook(course: Path, tmp_path: Path, capsys) -> None:
     submissions = tmp_path / "submissions"
     solved = corpus.solved(course, LAB)

@@ -1,7 +1,6 @@
 """The memory limit holds from inside a graded kernel, for every kind of allocation, and leaves normal work alone."""
 from __future__ import annotations
 
-import csv
 import shutil
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import pytest
 
 from coursetool.grade.kernel import limits as kernel_limits
 from tests.grader import corpus
-from tests.grader.conftest import grade
+from tests.grader.support import grade, grade_rows
 
 LAB = "torchlab"
 MEMORY_MB = 1024
@@ -35,12 +34,11 @@ assert loss.item() < 0.5
 """
 ALLOCATION_FAILED = ("MemoryError", "can't allocate memory")
 
-needs_cgroup = pytest.mark.skipif("memory" not in kernel_limits.group_parents(), reason="no memory cgroup can be created here")
+needs_cgroup = pytest.mark.needs_cgroup("memory", reason="no memory cgroup can be created here")
 
 
 def rows(course: Path) -> dict[str, dict[str, str]]:
-    with open(course / "autograder" / "results" / LAB / "grades.csv", newline="") as f:
-        return {row["student_id"]: row for row in csv.DictReader(f)}
+    return grade_rows(course, LAB)
 
 
 def outputs(course: Path, student: str) -> str:
@@ -61,14 +59,14 @@ def graded(tmp_path_factory: pytest.TempPathFactory, built_course: Path) -> Path
     return course
 
 
-@pytest.mark.slow
+@pytest.mark.kernels
 @needs_cgroup
 def test_a_shared_mapping_beyond_the_limit_kills_the_kernel(graded: Path) -> None:
     row = rows(graded)["shared-mmap"]
     assert row["t-scale"] == "0" and row["status"] == "kernel died"
 
 
-@pytest.mark.slow
+@pytest.mark.kernels
 @pytest.mark.parametrize("student", ["numpy", "torch"])
 def test_numpy_and_torch_allocations_beyond_the_limit_fail(graded: Path, student: str) -> None:
     row = rows(graded)[student]
@@ -76,13 +74,13 @@ def test_numpy_and_torch_allocations_beyond_the_limit_fail(graded: Path, student
     assert row["status"] == "kernel died" or any(sign in outputs(graded, student) for sign in ALLOCATION_FAILED)
 
 
-@pytest.mark.slow
+@pytest.mark.kernels
 def test_training_a_small_model_keeps_full_marks_after_the_hogs(graded: Path) -> None:
     row = rows(graded)["trainer"]
     assert row["t-scale"] == "1" and row["status"] == "graded"
 
 
-@pytest.mark.slow
+@pytest.mark.kernels
 def test_without_a_cgroup_torch_still_trains_under_the_default_limit(course: Path, tmp_path: Path,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(kernel_limits, "group_parents", lambda: {})

@@ -18,7 +18,7 @@ from coursetool.build import build_files
 from coursetool.grade.course.gradebook import course_id
 from coursetool.write import replace_outputs
 from tests.grader import corpus
-from tests.grader.conftest import grade
+from tests.grader.support import grade
 
 REPO = Path(__file__).resolve().parents[2]
 NBGRADER = [sys.executable, "-m", "nbgrader"]
@@ -80,7 +80,7 @@ def source_cells(db: Path) -> list[tuple]:
             "SELECT name, cell_type, locked, source, checksum FROM source_cell").fetchall())
 
 
-@pytest.mark.slow
+@pytest.mark.kernels
 def test_gradebook_cells_are_those_generate_assignment_writes(course: Path, tmp_path: Path) -> None:
     theirs = tmp_path / "theirs"
     shutil.copytree(course / "autograder", theirs)
@@ -93,7 +93,7 @@ def test_gradebook_cells_are_those_generate_assignment_writes(course: Path, tmp_
     assert ours == source_cells(theirs / "gradebook.db")
 
 
-@pytest.mark.slow
+@pytest.mark.kernels
 def test_nbgrader_autogrades_and_gives_feedback_after_the_course_grader(course: Path, tmp_path: Path) -> None:
     submissions = tmp_path / "submissions"
     corpus.write(corpus.solved(course, LAB), submissions / "alice" / f"{LAB}.ipynb")
@@ -120,7 +120,7 @@ def test_nbgrader_autogrades_and_gives_feedback_after_the_course_grader(course: 
     assert "ex 9.1: wrong for negative numbers" in feedback_page(autograder, LAB, "carol")
 
 
-@pytest.mark.slow
+@pytest.mark.labs
 @pytest.mark.skipif(not (REPO / "source" / "lab1_autoencoders.md").exists(), reason="lab 1 is not written yet")
 def test_plain_nbgrader_grades_lab1_with_the_course_settings(tmp_path: Path) -> None:
     lab = "lab1_autoencoders"

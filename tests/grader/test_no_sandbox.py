@@ -1,15 +1,14 @@
 """Without bwrap the grader still runs, says so, and keeps its time limits."""
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pytest
 
 from tests.grader import corpus
-from tests.grader.conftest import grade
+from tests.grader.support import grade, grade_rows
 
-pytestmark = pytest.mark.slow  # starts kernels
+pytestmark = pytest.mark.kernels  # starts kernels
 
 LAB = "gradelab"
 
@@ -20,6 +19,5 @@ def test_grading_without_the_sandbox(course: Path, tmp_path: Path, capsys) -> No
     corpus.write(corpus.with_prefix(course, LAB, "solution-1", "while True:\n    pass"), submissions / "loop" / f"{LAB}.ipynb")
     assert grade(submissions, course, LAB, "--no-sandbox", "--cell-timeout", "3", "--jobs", "2") == 0
     assert "WITHOUT the bwrap sandbox" in capsys.readouterr().err
-    with open(course / "autograder" / "results" / LAB / "grades.csv", newline="") as f:
-        rows = {row["student_id"]: row for row in csv.DictReader(f)}
+    rows = grade_rows(course, LAB)
     assert rows["correct"]["total"] == "4" and rows["loop"]["status"] == "timeout" and rows["loop"]["total"] == "0"

@@ -10,10 +10,10 @@ import pytest
 
 from coursetool.probes import REFERENCE_FILE
 from tests.grader import corpus
-from tests.grader.conftest import grade
+from tests.grader.support import grade
 from vaelab.probes import decode
 
-pytestmark = pytest.mark.slow  # starts kernels
+pytestmark = pytest.mark.kernels  # starts kernels
 
 LAB = "probelab"
 

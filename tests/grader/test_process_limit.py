@@ -1,17 +1,14 @@
 """One kernel cannot take the others' processes or processors: a pids and a cpu group of its own."""
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from coursetool.grade.kernel import limits as kernel_limits
-from coursetool.grade.kernel.sandbox import bwrap_works
 from tests.grader import corpus
-from tests.grader.conftest import grade
+from tests.grader.support import grade, grade_rows
 
 LAB = "gradelab"
 PROCESSES = 64
@@ -41,15 +38,14 @@ for _ in range(200):
 WORK = "work = sum(i * i for i in range(60_000_000))"
 
 pytestmark = [
-    pytest.mark.slow,  # starts kernels
-    pytest.mark.skipif(not bwrap_works(), reason="the forked processes end with the sandbox's pid namespace"),
-    pytest.mark.skipif("pids" not in kernel_limits.group_parents(), reason="no pids cgroup can be created here"),
+    pytest.mark.kernels,  # starts kernels
+    pytest.mark.needs_sandbox(reason="the forked processes end with the sandbox's pid namespace"),
+    pytest.mark.needs_cgroup("pids", reason="no pids cgroup can be created here"),
 ]
 
 
 def totals(course: Path) -> dict[str, dict[str, str]]:
-    with open(course / "autograder" / "results" / LAB / "grades.csv", newline="") as table:
-        return {row["student_id"]: row for row in csv.DictReader(table)}
+    return grade_rows(course, LAB)
 
 
 def forked(course: Path, student: str) -> dict[str, int]:

@@ -1,7 +1,6 @@
 """A kernel sees only what it needs, and no route into a cell's outputs escapes the output limit."""
 from __future__ import annotations
 
-import csv
 import json
 import secrets
 import shutil
@@ -11,11 +10,10 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell
 
-from coursetool.grade.kernel.sandbox import bwrap_works
 from tests.grader import corpus
-from tests.grader.conftest import grade
+from tests.grader.support import grade, grade_rows
 
-pytestmark = pytest.mark.slow  # starts kernels
+pytestmark = pytest.mark.kernels  # starts kernels
 
 LAB = "honestlab"
 REPO = Path(__file__).resolve().parents[2]
@@ -54,7 +52,7 @@ def outputs_of(autograded: Path, marker: str) -> list:
     return json.loads(line[len(marker):])
 
 
-@pytest.mark.skipif(not bwrap_works(), reason="bwrap cannot create its sandbox here")
+@pytest.mark.needs_sandbox(reason="bwrap cannot create its sandbox here")
 def test_a_copy_of_the_solutions_elsewhere_on_the_machine_stays_out_of_reach(course: Path, tmp_path: Path) -> None:
     """A blank notebook that walks the file system for solutions: nothing in the sandbox, full marks without it.
 
@@ -85,8 +83,7 @@ def test_a_copy_of_the_solutions_elsewhere_on_the_machine_stays_out_of_reach(cou
 
 
 def kl_points(course: Path) -> str:
-    with open(course / "autograder" / "results" / LAB / "grades.csv", newline="") as f:
-        return next(csv.DictReader(f))["t-kl"]
+    return next(iter(grade_rows(course, LAB).values()))["t-kl"]
 
 
 def test_display_updates_and_repeated_displays_count_against_the_output_limit(course: Path, tmp_path: Path) -> None:

@@ -1,7 +1,6 @@
 """Warm kernels: forked from a server that imported the lab's modules, each in its own sandbox, graded as cold ones."""
 from __future__ import annotations
 
-import csv
 import json
 import os
 import signal
@@ -13,9 +12,9 @@ from coursetool.grade.kernel import warm
 from coursetool.grade.kernel.sandbox import bwrap_works, readable_paths
 from coursetool.grade.settings import Limits, RunSpec
 from tests.grader import corpus
-from tests.grader.conftest import grade
+from tests.grader.support import grade, grade_rows
 
-pytestmark = pytest.mark.slow  # starts kernels
+pytestmark = pytest.mark.kernels  # starts kernels
 
 LAB = "gradelab"
 
@@ -53,11 +52,10 @@ def seen(course: Path, student: str) -> dict:
 
 
 def totals(course: Path) -> dict[str, str]:
-    with open(course / "autograder" / "results" / LAB / "grades.csv", newline="") as table:
-        return {row["student_id"]: row["total"] for row in csv.DictReader(table)}
+    return {student: row["total"] for student, row in grade_rows(course, LAB).items()}
 
 
-@pytest.mark.skipif(not bwrap_works(), reason="the sandbox needs bwrap")
+@pytest.mark.needs_sandbox(reason="the sandbox needs bwrap")
 def test_each_warm_kernel_sees_only_its_own_folder_and_holds_no_privilege(course: Path, tmp_path: Path) -> None:
     submissions = tmp_path / "submissions"
     students = ["ana", "ben", "cleo", "dev"]

@@ -55,7 +55,7 @@ def run_headless(**env: str) -> list[nbformat.NotebookNode]:
     return nb.cells[0].outputs
 
 
-@pytest.mark.slow
+@pytest.mark.kernels
 def test_headless_run_records_a_final_line_per_epoch_and_no_widget():
     outputs = run_headless(VAELAB_PROGRESS="plain")
     assert not any(WIDGET in output.get("data", {}) for output in outputs)
@@ -66,7 +66,7 @@ def test_headless_run_records_a_final_line_per_epoch_and_no_widget():
         assert line.startswith(f"epoch {epoch}/{EPOCHS}: 100%|") and "| 4/4 [" in line, line
 
 
-@pytest.mark.slow
+@pytest.mark.kernels
 def test_a_kernel_keeps_live_widget_bars_by_default():
     pytest.importorskip("ipywidgets")
     outputs = run_headless()

@@ -11,7 +11,7 @@ from coursetool.verify import verify_course
 
 from tests.site.smallcourse import HIDDEN_LINE, SOLUTION_LINE
 
-pytestmark = pytest.mark.slow  # runs the small lab's notebooks in kernels
+pytestmark = pytest.mark.kernels  # runs the small lab's notebooks in kernels
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,5 @@
 """The course itself: committed notebooks are fresh; every lab's solution passes and its blank fails,
 and the grader, run as a grader runs it, finds the same verdicts as the check."""
-import csv
 import shutil
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import pytest
 from coursetool.build import build_files, find_sources, parse_course
 from coursetool.verify import stale_outputs, verify_lab
 from coursetool.write import read_outputs, replace_outputs
-from tests.grader.conftest import grade
+from tests.grader.support import grade, grade_rows
 
 REPO = Path(__file__).resolve().parents[2]
 SOURCE = REPO / "source"
@@ -33,8 +32,7 @@ def graded_by_the_grader(files: dict[str, bytes], name: str, tmp_path: Path) -> 
     assert grade(submissions, course, name, "--jobs", "2") == 0
     autograded = (course / "autograder" / "autograded" / "solution" / name / f"{name}.ipynb").read_text()
     assert "application/vnd.jupyter.widget-view+json" not in autograded, "a dead progress widget was recorded"
-    with open(course / "autograder" / "results" / name / "grades.csv", newline="") as f:
-        rows = {row["student_id"]: row for row in csv.DictReader(f)}
+    rows = grade_rows(course, name)
     return {student: {key: float(value) for key, value in row.items() if key in graded_ids(files, name)}
             for student, row in rows.items()}
 
@@ -45,7 +43,7 @@ def graded_ids(files: dict[str, bytes], name: str) -> set[str]:
             if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution")}
 
 
-@pytest.mark.slow
+@pytest.mark.labs
 @pytest.mark.parametrize("name", LABS)
 def test_check_and_grader_agree_solution_passes_blank_fails(name, tmp_path):
     files = build_files(SOURCE)

@@ -53,11 +53,13 @@ def validate(path: Path) -> subprocess.CompletedProcess:
     return subprocess.run([*NBGRADER, "validate", str(path)], capture_output=True, text=True, env=ENV)
 
 
+@pytest.mark.kernels  # nbgrader validate runs the notebook in a kernel
 def test_validate_passes_the_solution_notebook(built):
     result = validate(built / "solutions" / "tiny.ipynb")
     assert "Success! Your notebook passes all the tests." in result.stdout, result.stdout + result.stderr
 
 
+@pytest.mark.kernels  # nbgrader validate runs the notebook in a kernel
 def test_validate_reads_the_blank_release_and_reports_its_failing_tests(built):
     result = validate(built / "release" / "tiny.ipynb")
     output = result.stdout + result.stderr

@@ -13,12 +13,12 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SQUARE = "```python\ndef square(x):\n    #!TAG HWBEGIN\n    return x * x\n    #!TAG HWEND\n```\n\n"
 
 
-@pytest.mark.slow
+@pytest.mark.kernels
 def test_fixture_course_passes_the_check():
     assert verify_course(FIXTURES / "course") == []
 
 
-@pytest.mark.slow
+@pytest.mark.kernels
 def test_a_test_that_passes_on_the_blank_notebook_is_named(tmp_path):
     path = write_lab(tmp_path, SQUARE + "```python\n#!TAG TEST id=vacuous points=1\nassert callable(square), 'ex 1.1'\n```\n")
     problems = verify_course(tmp_path)
@@ -26,7 +26,7 @@ def test_a_test_that_passes_on_the_blank_notebook_is_named(tmp_path):
     assert problems[0].startswith(f"{path}:") and "test cell vacuous passes on the blank student notebook" in problems[0]
 
 
-@pytest.mark.slow
+@pytest.mark.kernels
 def test_a_solution_that_fails_its_hidden_test_is_named(tmp_path):
     write_lab(tmp_path, SQUARE + "```python\n#!TAG TEST id=wrong points=1\nassert square(2) == 4, 'ex 1.1'\n"
                                  "#!TAG HIDDENBEGIN\nassert square(3) == 10, 'ex 1.1: square(3)'\n#!TAG HIDDENEND\n```\n")
@@ -34,14 +34,16 @@ def test_a_solution_that_fails_its_hidden_test_is_named(tmp_path):
     assert len(problems) == 1 and "test cell wrong fails in the solution: AssertionError: ex 1.1: square(3)" in problems[0]
 
 
-@pytest.mark.slow
+@pytest.mark.kernels
 def test_skipped_cells_are_not_run_on_the_blank_notebook(tmp_path):
-    write_lab(tmp_path, SQUARE + "```python\n#!TAG SKIPQUESTEXEC\nresult = square(2)\n```\n\n"
+    # run on the blank notebook, the skipped cell would make the test pass there (a problem the check names);
+    # skipped, it leaves `result` undefined and the test fails, as a blank notebook's test must
+    write_lab(tmp_path, SQUARE + "```python\n#!TAG SKIPQUESTEXEC\nresult = 4\n```\n\n"
                                  "```python\n#!TAG TEST id=uses-result points=1\nassert result == 4, 'ex 1.1'\n```\n")
     assert verify_course(tmp_path) == []
 
 
-@pytest.mark.slow
+@pytest.mark.kernels
 def test_a_solution_that_stops_before_its_probes_is_named_not_a_crash(tmp_path):
     # the solution's kernel dies (as one cut short would stop); the blank notebook's goes on to the probe
     write_lab(tmp_path, SQUARE + "```python\nimport os\nif square(2) == 4:\n    os._exit(3)\n```\n\n"

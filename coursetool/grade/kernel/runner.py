@@ -34,7 +34,7 @@ from coursetool.grade.kernel.sandbox import SandboxedKernelManager, launch_prefi
 from coursetool.grade.settings import Limits, RunSpec
 from coursetool.grade.kernel.testcode import rewrite_test
 from coursetool.grade.kernel.warm import ForkServer, fork_server
-from coursetool.probes import records_of, without_probe_block
+from coursetool.probes import ProbeRecord, records_of, without_probe_block
 
 GUARD_INSTALL = """\
 def _install_grader_guard():
@@ -276,19 +276,19 @@ class NotebookRun:
             await self.run_probe(record)
         await self.guard_call("exit()")
 
-    async def run_probe(self, record: dict[str, Any]) -> None:
+    async def run_probe(self, record: ProbeRecord) -> None:
         """Evaluate one probe; one that runs past the cell's limit is interrupted and fails, and the run goes on."""
-        expression, _ = rewrite_test(record["expression"], self.guard, self.protected)
+        expression, _ = rewrite_test(record.expression, self.guard, self.protected)
         call = f"probe(lambda: ({expression}))"
         try:
             value = await self.guard_call(call, interruptible=True)
         except ProbeInterrupted as interrupted:
-            self.execution.probes[record["id"]] = json.dumps({"kind": "error", "type": "TimeoutError",
+            self.execution.probes[record.id] = json.dumps({"kind": "error", "type": "TimeoutError",
                                                               "message": str(interrupted), "by": "grader"})
             return
-        self.execution.probes[record["id"]] = value if isinstance(value, str) else ""
+        self.execution.probes[record.id] = value if isinstance(value, str) else ""
         if self.twice and await self.guard_call(call) != value:
-            self.execution.unsteady.append(record["id"])
+            self.execution.unsteady.append(record.id)
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()

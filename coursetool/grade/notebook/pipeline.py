@@ -35,7 +35,7 @@ from coursetool.grade.notebook.scrutiny import hidden_lines, redact_outputs, sus
 from coursetool.grade.result import Outcome, Rejected, Status, SubmissionResult
 from coursetool.grade.settings import RunSpec, Settings
 from coursetool.grade.intake.submissions import Submission
-from coursetool.probes import records_of
+from coursetool.probes import ProbeRecord, records_of
 from coursetool.write import notebook_bytes
 
 
@@ -51,6 +51,7 @@ class Graded:
     notes: list[str]
     reference: dict[str, str]  # probe id -> the value the probe is compared with
     flags: list[str]  # what a grader should look at: code reaching for internals, hidden text removed
+    reference_problems: list[str] = field(default_factory=list)  # of a reference run: probes without a steady value
 
     @property
     def status(self) -> Status:
@@ -100,18 +101,18 @@ def probe_judge() -> ModuleType:
     return module
 
 
-def probe_failures(records: list[dict], execution: runner.Execution, reference: dict[str, str]) -> list[str]:
+def probe_failures(records: list[ProbeRecord], execution: runner.Execution, reference: dict[str, str]) -> list[str]:
     """The messages of a test cell's probes whose value differs from the reference, judged here."""
     if not records:
         return []
     judge = probe_judge().judge
     failures = []
     for record in records:
-        if record["id"] not in reference:
-            raise RuntimeError(f"no reference value for probe {record['id']}: compute the reference values again")
-        problem = judge(reference[record["id"]], execution.probes.get(record["id"], ""), record["atol"], record["rtol"])
+        if record.id not in reference:
+            raise RuntimeError(f"no reference value for probe {record.id}: compute the reference values again")
+        problem = judge(reference[record.id], execution.probes.get(record.id, ""), record.atol, record.rtol)
         if problem:
-            failures.append(f"{record['message']} ({problem})")
+            failures.append(f"{record.message} ({problem})")
     return failures
 
 
@@ -145,9 +146,9 @@ def reference_problems(lab: AutograderLab, execution: runner.Execution) -> list[
     for probe_id, record in lab.probes.items():
         value = json.loads(execution.probes.get(probe_id) or '{"kind": "error", "type": "no answer"}')
         if value["kind"] in ("error", "unsupported"):
-            problems.append(f"probe {probe_id} ({record['expression']}) gives {describe(value)} on the reference solution")
+            problems.append(f"probe {probe_id} ({record.expression}) gives {describe(value)} on the reference solution")
         elif probe_id in execution.unsteady:
-            problems.append(f"probe {probe_id} ({record['expression']}) gives another value each time: "
+            problems.append(f"probe {probe_id} ({record.expression}) gives another value each time: "
                             "make it deterministic (seeded inputs, a statistic of many samples)")
     return problems
 
@@ -168,6 +169,7 @@ class Grading:
     flags: list[str] = field(default_factory=list)
     submitted: list[list | None] = field(default_factory=list)  # outputs as handed in, per restored cell
     reference_run: bool = False  # the lab's own notebook, whose probe values become the reference
+    reference_problems: list[str] = field(default_factory=list)
 
 
 def restore_cells(grading: Grading) -> None:
@@ -219,10 +221,10 @@ def execute(grading: Grading) -> None:
 
 
 def take_reference(grading: Grading) -> None:
-    """The reference solution's probe values become the reference; those without a usable value are notes."""
+    """The reference solution's probe values become the reference; those without a usable value are its problems."""
     if grading.reference is None:
         grading.reference = dict(grading.execution.probes)
-        grading.notes += reference_problems(grading.lab, grading.execution)
+        grading.reference_problems = reference_problems(grading.lab, grading.execution)
 
 
 def limit_output(grading: Grading) -> None:
@@ -263,13 +265,13 @@ def grade_notebook(nb: NotebookNode, lab: AutograderLab, spec: RunSpec, referenc
     """Restore, execute, limit output and score one notebook (``STEPS``, in order); Rejected if it is not this lab's.
 
     Without ``reference`` the notebook is the reference solution: its probes are evaluated
-    twice, become the reference, and any that gives no usable or steady value is a note.
+    twice, become the reference, and any that gives no usable or steady value is a reference problem.
     """
     grading = Grading(lab, spec, nb, reference, reference_run=reference is None)
     for step in STEPS:
         step(grading)
     return Graded(grading.notebook, grading.origins, grading.execution, grading.scores, grading.answered, grading.notes,
-                  grading.reference, grading.flags)
+                  grading.reference, grading.flags, grading.reference_problems)
 
 
 class ReferenceSolutionError(RuntimeError):
@@ -279,7 +281,7 @@ class ReferenceSolutionError(RuntimeError):
 def reference_values(settings: Settings, lab: AutograderLab) -> dict[str, str]:
     """The lab's own notebook run once, every probe evaluated twice: its values, or ReferenceSolutionError."""
     graded = grade_notebook(lab.notebook, lab, run_spec(settings))
-    problems = ([graded.execution.stopped] if graded.execution.stopped else []) + reference_problems(lab, graded.execution)
+    problems = ([graded.execution.stopped] if graded.execution.stopped else []) + graded.reference_problems
     if problems:
         raise ReferenceSolutionError(f"the reference solution of {lab.name} cannot grade: " + "; ".join(problems))
     return graded.reference

@@ -60,7 +60,7 @@ def hidden_lines(lab: AutograderLab) -> list[str]:
                 inside = stripped.startswith("### BEGIN")
             elif inside and len(stripped) >= MIN_HIDDEN_LINE:
                 lines.add(stripped)
-        lines |= {record["expression"] for record in records_of(test.cell) if len(record["expression"]) >= MIN_HIDDEN_LINE}
+        lines |= {record.expression for record in records_of(test.cell) if len(record.expression) >= MIN_HIDDEN_LINE}
     return sorted(lines, key=len, reverse=True)
 
 
