@@ -41,6 +41,7 @@ def test_two_students_whose_names_clean_alike_are_both_graded(course: Path, tmp_
     assert "'Ana Lima'" in found[spaced]["reason"] and f"id {spaced!r} for 'Ana Lima'" in printed
 
 
+@pytest.mark.kernels  # the run starts its warm kernel server before it finds every submission rejected
 def test_a_too_large_notebook_in_the_class_zip_is_rejected_for_its_size(course: Path, tmp_path: Path) -> None:
     archive = tmp_path / "class.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
