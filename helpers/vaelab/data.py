@@ -39,8 +39,8 @@ class Binarisation(Enum):
 
     STOCHASTIC: pixel 1 with probability equal to its grey level, drawn once from a fixed seed
     (the binarised MNIST of the likelihood literature; the same draw in every run).
-    THRESHOLD: pixel 1 where the grey level exceeds 1/2 (deterministic, but thinner, sharper
-    digits than the stochastic version, so its log-likelihoods are not comparable with it).
+    THRESHOLD: pixel 1 where the grey level exceeds 1/2 (no noise at all: a different, easier
+    benchmark whose log-likelihoods do not compare with the stochastic version's).
     """
 
     STOCHASTIC = "stochastic"
