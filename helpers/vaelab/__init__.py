@@ -2,6 +2,7 @@
 
 from .data import (
     QUICK_SIZES,
+    Binarisation,
     DataUnavailableError,
     ImageDataset,
     TensorBatches,
@@ -32,7 +33,7 @@ from .settings import data_root, offline_mode, progress_style, quick_mode
 from .train import History, fit
 
 __all__ = [
-    "QUICK_SIZES", "DataUnavailableError", "ImageDataset", "TensorBatches", "batches",
+    "QUICK_SIZES", "Binarisation", "DataUnavailableError", "ImageDataset", "TensorBatches", "batches",
     "gaussian_2d", "load_cifar10", "load_mnist",
     "AutoregressiveDecoder", "Reshape", "conv_decoder", "conv_encoder", "count_parameters", "mlp", "to_images",
     "image_rows", "interpolation_strip", "latent_scatter", "plot_2d", "plot_history",

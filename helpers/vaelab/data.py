@@ -3,6 +3,7 @@
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,23 @@ _LAYOUT = {
     "CIFAR-10": "cifar-10-batches-py/ (the folder inside cifar-10-python.tar.gz)",
 }
 
+# Seed of the fixed Bernoulli draws of stochastic binarisation; each split adds its own index.
+BINARISE_SEED = 0
+
 _announced: set[str] = set()
+
+
+class Binarisation(Enum):
+    """How load_mnist turns grey levels into 0/1 pixels.
+
+    STOCHASTIC: pixel 1 with probability equal to its grey level, drawn once from a fixed seed
+    (the binarised MNIST of the likelihood literature; the same draw in every run).
+    THRESHOLD: pixel 1 where the grey level exceeds 1/2 (no noise at all: a different, easier
+    benchmark whose log-likelihoods do not compare with the stochastic version's).
+    """
+
+    STOCHASTIC = "stochastic"
+    THRESHOLD = "threshold"
 
 Reader = Callable[[Path, bool, bool], tuple[torch.Tensor, torch.Tensor]]  # root, train, download
 Maker = Callable[[int, int], tuple[torch.Tensor, torch.Tensor]]  # count, seed
@@ -119,9 +136,28 @@ def _announce_standin(name: str, offline: bool) -> None:
     )
 
 
+def binarise(images: torch.Tensor, how: Binarisation, seed: int) -> torch.Tensor:
+    """Grey levels in [0, 1], (N, ...) -> float32 0/1 of the same shape.
+
+    STOCHASTIC compares every pixel with a uniform number from one generator seeded by `seed`,
+    drawn image after image: image i gets the same pixels whatever follows it.
+    """
+    if not isinstance(how, Binarisation):
+        raise TypeError(f"binarise takes a vaelab.Binarisation, not {how!r}")
+    if how is Binarisation.THRESHOLD:
+        return (images > 0.5).float()
+    uniform = np.random.default_rng(seed).random(tuple(images.shape), dtype=np.float32)
+    return (torch.from_numpy(uniform) < images).float()
+
+
 def _load(name: str, train: bool, limit: int | None, read: Reader, make_standin: Maker,
-          classes: list[str]) -> ImageDataset:
-    """The real data set if it can be had, else a stand-in in quick or offline mode."""
+          classes: list[str], binarisation: Binarisation | None = None) -> ImageDataset:
+    """The real data set if it can be had, else a stand-in in quick or offline mode.
+
+    A binarisation applies to the whole split before a subset is taken, so that an image has
+    the same pixels in every subset that holds it.
+    """
+    seed = BINARISE_SEED + (0 if train else 1)
     size = _subset_size(name, train, limit)
     offline = offline_mode()
     try:
@@ -132,20 +168,32 @@ def _load(name: str, train: bool, limit: int | None, read: Reader, make_standin:
         _announce_standin(name, offline)
         count = size if size is not None else FULL_SIZES[name][0 if train else 1]
         images, labels = make_standin(count, 0 if train else 1)
+        if binarisation is not None:
+            images = binarise(images, binarisation, seed)
         return ImageDataset(images, labels, classes, name, is_standin=True)
+    images = images.float().div(255)
+    if binarisation is not None:
+        images = binarise(images, binarisation, seed)
     keep = subset_indices(len(images), size)
     if keep is not None:
         images, labels = images[keep], labels[keep]
-    return ImageDataset(images.float().div(255), labels.long(), classes, name)
+    return ImageDataset(images, labels.long(), classes, name)
 
 
-def load_mnist(train: bool = True, *, limit: int | None = None) -> ImageDataset:
+def load_mnist(train: bool = True, *, limit: int | None = None,
+               binarisation: Binarisation | None = None) -> ImageDataset:
     """MNIST digits: images (N, 1, 28, 28) float32 in [0, 1], labels (N,) int64.
 
     `limit` keeps a fixed random sample of `limit` images (the same in every run); in quick mode
     the default is QUICK_SIZES["MNIST"]. The stand-in's images are independent draws.
+    `binarisation` turns the grey levels into 0/1 pixels (see Binarisation); a stochastic
+    draw is seeded by BINARISE_SEED plus 0 (train) or 1 (test) and made over the whole split,
+    so the same image gets the same pixels in every run and every subset.
     """
-    return _load("MNIST", train, limit, _read_mnist, standin.fake_mnist, standin.MNIST_CLASSES)
+    if binarisation is not None and not isinstance(binarisation, Binarisation):
+        raise TypeError(f"binarisation must be a vaelab.Binarisation or None, not {binarisation!r}")
+    return _load("MNIST", train, limit, _read_mnist, standin.fake_mnist, standin.MNIST_CLASSES,
+                 binarisation)
 
 
 def load_cifar10(train: bool = True, *, value_range: tuple[float, float] = (0.0, 1.0),

@@ -370,3 +370,61 @@ def test_batches_reject_bad_data():
         vaelab.batches((torch.zeros(3), torch.zeros(4)))
     with pytest.raises(TypeError, match="tensor"):
         vaelab.batches([[1, 2], [3, 4]])
+
+
+# Binarised MNIST
+
+@pytest.mark.parametrize("how", list(vaelab.Binarisation))
+def test_binarised_standin_is_zeros_and_ones_and_the_same_every_run(how, capsys):
+    grey = vaelab.load_mnist(train=False, limit=50)
+    torch.manual_seed(5)
+    first = vaelab.load_mnist(train=False, limit=50, binarisation=how)
+    torch.manual_seed(6)
+    second = vaelab.load_mnist(train=False, limit=50, binarisation=how)
+    assert first.is_standin and "stand-in" in capsys.readouterr().out
+    assert first.images.shape == grey.images.shape and first.images.dtype == torch.float32
+    assert set(first.images.unique().tolist()) == {0.0, 1.0}
+    assert torch.equal(first.images, second.images), "the global seed changed the binary pixels"
+    assert torch.equal(first.labels, grey.labels)
+
+
+def test_stochastic_binarisation_follows_the_grey_levels():
+    grey = vaelab.load_mnist(limit=400).images
+    binary = vaelab.load_mnist(limit=400, binarisation=vaelab.Binarisation.STOCHASTIC).images
+    assert torch.all(binary[grey == 0] == 0) and torch.all(binary[grey == 1] == 1)
+    middle = (grey > 0.3) & (grey < 0.7)
+    # Pixels with grey level g are 1 with probability g: the mean over many such pixels matches.
+    assert middle.sum() > 1000
+    assert abs(binary[middle].mean() - grey[middle].mean()) < 0.03
+    assert not torch.equal(binary, (grey > 0.5).float()), "stochastic binarisation thresholded"
+
+
+def test_binarisation_is_seeded_per_split_and_kept_by_subsets(monkeypatch):
+    images, _ = _mnist_folder(vaelab.data_root())
+    stochastic = vaelab.Binarisation.STOCHASTIC
+    monkeypatch.delenv("VAELAB_QUICK")
+    whole = vaelab.load_mnist(binarisation=stochastic)
+    subset = vaelab.load_mnist(limit=12, binarisation=stochastic)
+    # A subset's image has the pixels it has in the whole split.
+    assert torch.equal(subset.images, whole.images[vaelab.data.subset_indices(40, 12)])
+    # The test split (its first 20 images equal the train split's here) gets its own draw.
+    test = vaelab.load_mnist(train=False, binarisation=stochastic)
+    assert not torch.equal(test.images, whole.images[:20])
+    threshold = vaelab.load_mnist(binarisation=vaelab.Binarisation.THRESHOLD)
+    assert torch.equal(threshold.images, (images.unsqueeze(1) > 127).float())
+
+
+def test_binarisation_must_be_a_binarisation():
+    with pytest.raises(TypeError, match="Binarisation"):
+        vaelab.load_mnist(binarisation="stochastic")
+
+
+def test_binarised_shared_mnist_digits(monkeypatch, shared_mnist):
+    monkeypatch.setenv("VAELAB_DATA", str(shared_mnist))
+    grey = vaelab.load_mnist(train=False)
+    binary = vaelab.load_mnist(train=False, binarisation=vaelab.Binarisation.STOCHASTIC)
+    again = vaelab.load_mnist(train=False, binarisation=vaelab.Binarisation.STOCHASTIC)
+    assert not binary.is_standin and len(binary) == len(grey) == 512
+    assert set(binary.images.unique().tolist()) == {0.0, 1.0}
+    assert torch.equal(binary.images, again.images)
+    assert abs(binary.images.mean() - grey.images.mean()) < 0.005, "not MNIST's ink, binarised"
