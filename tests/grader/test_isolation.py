@@ -112,6 +112,9 @@ def test_a_grader_error_is_said_and_graded_again_on_the_next_run(course: Path, t
 HANGS_WHEN_PROBED = {  # correct on the visible test, endless on the probe with a zero mean
     "spins": "while True:\n            pass",
     "sleeps": "import time\n        time.sleep(10_000)",
+    "floods-output": "while True:\n            print('x' * 100_000)",
+    "floods-the-file-descriptor": "import os\n        while True:\n            os.write(1, b'x' * 100_000)",
+    "floods-through-the-class": "import sys\n        while True:\n            type(sys.stdout).write(sys.stdout, 'x' * 100_000)",
 }
 
 
@@ -133,3 +136,36 @@ def test_a_hidden_check_that_hangs_costs_its_own_cell_only(course: Path, tmp_pat
     figure = next(c for c in nb.cells if "plt.subplots" in c.source)
     # its figure is not shown (nothing written after a probe is), but the cell ran: the kernel lived on
     assert figure.execution_count is not None and figure.outputs == [], "the cells after it ran"
+
+
+CRASHES_WHEN_PROBED = {  # correct on the visible test (float32), fatal to the kernel on the float64 probe
+    "exits": "import os\n        os._exit(1)",
+    "kills-itself": "import os, signal\n        os.kill(os.getpid(), signal.SIGKILL)",
+    "segfaults": "import ctypes\n        ctypes.string_at(0)",
+    "aborts": "import os\n        os.abort()",
+}
+
+
+def kl_that_crashes_when_probed(crash: str) -> str:
+    return ("def gaussian_kl(mu, logvar):\n    if mu.dtype == torch.float64:\n"
+            f"        {crash}\n    return 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(dim=-1)\n")
+
+
+@pytest.mark.parametrize("mode", [(), ("--cold",)], ids=["warm", "cold"])
+def test_a_hidden_check_that_kills_the_kernel_costs_its_own_cell_only(course: Path, tmp_path: Path,
+                                                                        mode: tuple[str, ...]) -> None:
+    lab = "honestlab"
+    submissions = tmp_path / "submissions"
+    for student, crash in CRASHES_WHEN_PROBED.items():
+        nb = corpus.solved(course, lab, **{"solution-1": kl_that_crashes_when_probed(crash)})
+        corpus.write(nb, submissions / student / f"{lab}.ipynb")
+    assert grade(submissions, course, lab, "--jobs", "2", *mode) == 0
+    with open(course / "autograder" / "results" / lab / "grades.csv", newline="") as f:
+        rows = {row["student_id"]: row for row in csv.DictReader(f)}
+    for student in CRASHES_WHEN_PROBED:
+        row = rows[student]
+        assert (row["t-kl"], row["t-reparam"], row["status"]) == ("0", "1", "graded"), (student, row)
+        assert "started again" in row["reason"], row["reason"]
+    nb = nbformat.read(course / "autograder" / "autograded" / "exits" / lab / f"{lab}.ipynb", as_version=4)
+    figure = next(c for c in nb.cells if "plt.subplots" in c.source)
+    assert figure.execution_count is not None, "the cells after the crash ran in the restarted kernel"
