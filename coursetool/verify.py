@@ -4,11 +4,14 @@ Both notebooks of a lab are graded exactly as the grader grades a submission (re
 execute in the sandbox with the grader's limits and environment, score), from a fresh build
 in a scratch folder; only the gradebook is left out. The solution's run is also the reference
 run: every probe must give a usable value, the same twice, and the blank notebook is judged
-against those values.
+against those values. Each probe is also evaluated under a second seed: a test cell whose
+probes all give the same value under both can be forged by whoever learns the probes, so it is
+named (it needs a probe with inputs drawn from the seeded generators).
 """
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 import tempfile
 import time
@@ -25,6 +28,7 @@ from coursetool.grade.kernel.sandbox import bwrap_works, why_no_sandbox
 from coursetool.grade.notebook.runspec import run_spec
 from coursetool.grade.settings import Settings, default_data_root
 from coursetool.model import Lab
+from coursetool.probes import records_of
 from coursetool.write import replace_outputs
 
 
@@ -45,7 +49,8 @@ def stale_outputs(fresh: dict[str, bytes], committed: dict[str, bytes]) -> list[
 def check_settings(lab: Lab, autograder: Path) -> Settings:
     """The grader's settings, for one lab of a scratch build: quick mode, sandbox where it works."""
     return Settings(lab=lab.name, autograder=autograder, threads_per_kernel=max(1, len(os.sched_getaffinity(0))),
-                    data_root=default_data_root(), sandbox=bwrap_works(), hidden_paths=(lab.path.resolve().parent,))
+                    data_root=default_data_root(), sandbox=bwrap_works(), hidden_paths=(lab.path.resolve().parent,),
+                    probe_seed=secrets.randbelow(2**31))
 
 
 def source_line(lab: Lab, graded_lab: AutograderLab, index: int) -> str:
@@ -74,6 +79,15 @@ def solution_problems(lab: Lab, graded_lab: AutograderLab, graded: Graded) -> li
     return problems
 
 
+def predictable_problems(lab: Lab, graded_lab: AutograderLab, graded: Graded) -> list[str]:
+    """Test cells with probes, every one of which gave the same value under a second seed."""
+    blind = set(graded.execution.seed_blind)
+    return [f"{source_line(lab, graded_lab, test.index)}: test cell {test.grade_id}: every probe gives the same value "
+            "under another seed, so a student who learns the probes can hand in their values: give one probe inputs "
+            "drawn from the seeded generators (torch.randn or torch.rand without a generator of its own)"
+            for test in graded_lab.tests if (ids := [r["id"] for r in records_of(test.cell)]) and blind.issuperset(ids)]
+
+
 def blank_problems(lab: Lab, graded_lab: AutograderLab, graded: Graded) -> list[str]:
     """Every graded test earns nothing on the blank student notebook."""
     by_id = {c.grade_id: c for c in graded_lab.tests}
@@ -94,12 +108,12 @@ def verify_lab(lab: Lab, files: dict[str, bytes], keep: Path | None = None) -> V
         graded_lab = AutograderLab(lab.name, settings.source_dir)
         started = time.perf_counter()
         solution = grade_notebook(nbformat.reads(files[f"solutions/{lab.name}.ipynb"].decode(), as_version=4),
-                                  graded_lab, run_spec(settings))
+                                  graded_lab, run_spec(settings, compare_seeds=True))
         solved = time.perf_counter()
         if keep is not None and solution.execution.stopped is None:  # a run cut short is not kept
             from coursetool.site.executed import store
             store(keep, lab.name, files, solution.notebook)
-        problems = solution_problems(lab, graded_lab, solution)
+        problems = solution_problems(lab, graded_lab, solution) + predictable_problems(lab, graded_lab, solution)
         if solution.execution.stopped is not None:  # no full set of reference values to judge the blank notebook by
             print(f"{lab.name}: the solution stopped, the blank notebook is not checked", flush=True)
             return Verdicts(solution.scores, {}, problems)

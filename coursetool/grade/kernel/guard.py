@@ -132,8 +132,9 @@ class Guard:
         """The watched events seen so far, as JSON: [cell index, event name] pairs."""
         return json.dumps(self.events)
 
-    def probe(self, thunk):
-        """A probe's value as JSON text (seeded; errors are answers too).
+    def probe(self, thunk, seed):
+        """A probe's value as JSON text (every generator seeded with ``seed``, which the grader sends with each
+        probe and nothing before it; errors are answers too).
 
         What the test's own run may have patched (the guarded modules' functions, the guarded
         classes' attributes, added ones included) is put back first, so the value is computed
@@ -145,7 +146,7 @@ class Guard:
         sys.settrace(None)
         sys.setprofile(None)
         with self.output_dropped():
-            return importlib.import_module("vaelab.probes").evaluate(lambda: self.untampered(thunk))
+            return importlib.import_module("vaelab.probes").evaluate(lambda: self.untampered(thunk), seed)
 
     @contextlib.contextmanager
     def output_dropped(self):

@@ -19,6 +19,7 @@ import copy
 import enum
 import json
 import logging
+import re
 import secrets
 import shutil
 import subprocess
@@ -55,6 +56,7 @@ MAX_PROBE_RESTARTS = 5  # kernels a notebook's probes may kill before the next d
 log = logging.getLogger(__name__)
 GUARD_INSTALL_SECONDS = 120.0  # importing the lab's modules before any student code: not the student's time
 OUTPUT_MESSAGES = frozenset({"stream", "display_data", "execute_result", "update_display_data", "error"})
+PRINTABLE_NAME = re.compile(r"[\w.\[\]'() ]{1,120}", re.ASCII)  # what the guard's names are made of
 BUILTIN_NAMES = frozenset(name for name in vars(builtins) if not name.startswith("_")) - {"super"}  # super() needs its name
 
 
@@ -89,6 +91,7 @@ class Execution:
     unsteady: list[str] = field(default_factory=list)  # probes whose two evaluations differed (reference runs)
     tampered: list[str] = field(default_factory=list)  # what student code changed while a probe ran
     restarts: list[int] = field(default_factory=list)  # cells whose probe killed the kernel, which was restarted
+    seed_blind: list[str] = field(default_factory=list)  # probes whose value a second seed left unchanged (reference)
 
 
 @dataclass
@@ -269,7 +272,7 @@ class NotebookRun:
     async def tampering(self) -> list[str] | None:
         """What the guard saw student code change while probes ran, noted in the execution; None: no usable answer."""
         tampered = json_list(await self.guard_call("tampering()"))
-        self.note_tampered([str(name)[:200] for name in tampered or []])
+        self.note_tampered([kernel_name(name) for name in tampered or []])
         return tampered
 
     def note_tampered(self, names: list[str]) -> None:
@@ -344,7 +347,9 @@ class NotebookRun:
         if overridden is None:
             self.execution.cells[index] = CellRun(CellStatus.ERROR, "the grader's guard was tampered with")
             return
-        self.execution.overridden += [name for name in json.loads(overridden) if name not in self.execution.overridden]
+        repaired = json_list(overridden)
+        named = ["(an answer the guard did not write)"] if repaired is None else [kernel_name(name) for name in repaired]
+        self.execution.overridden += [name for name in named if name not in self.execution.overridden]
         cell.source = code
         try:
             await self.client.async_execute_cell(cell, index)
@@ -369,7 +374,7 @@ class NotebookRun:
     async def run_probe(self, record: dict[str, Any]) -> None:
         """Evaluate one probe; one that runs past the cell's limit is interrupted and fails, and the run goes on."""
         expression, _ = rewrite_test(record["expression"], self.guard, self.protected)
-        call = f"probe(lambda: ({expression}))"
+        call = f"probe(lambda: ({expression}), {self.spec.probe_seed!r})"
         try:
             value = await self.guard_call(call, interruptible=True)
         except ProbeInterrupted as interrupted:
@@ -379,6 +384,9 @@ class NotebookRun:
         self.execution.probes[record["id"]] = value if isinstance(value, str) else ""
         if self.twice and await self.guard_call(call) != value:
             self.execution.unsteady.append(record["id"])
+        other = f"probe(lambda: ({expression}), {other_seed(self.spec.probe_seed)!r})"
+        if self.twice and self.spec.compare_seeds and await self.guard_call(other) == value:
+            self.execution.seed_blind.append(record["id"])
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
@@ -427,6 +435,11 @@ class NotebookRun:
         return True
 
 
+def other_seed(seed: int) -> int:
+    """A seed other than ``seed``, to see whether a probe's value depends on it."""
+    return (seed + 1) % 2**31
+
+
 PROTOCOL_MODULES = ("jupyter_client/session.py", "jupyter_client/jsonutil.py", "jupyter_client/adapter.py")
 
 
@@ -434,6 +447,14 @@ def broke_the_protocol(error: BaseException) -> bool:
     """The error arose reading the kernel's messages: what the kernel sent, not the grader, is at fault."""
     frames = traceback.extract_tb(error.__traceback__)
     return any(frame.filename.endswith(PROTOCOL_MODULES) for frame in frames)
+
+
+def kernel_name(name: Any) -> str:
+    """A name the kernel reported, as the grader's CSV, report and terminal may show it: the names the guard writes
+    are made of word characters, dots, brackets, quotes and spaces; anything else (markup, a formula, a line break,
+    a terminal escape) is not repeated."""
+    text = name if isinstance(name, str) else repr(name)
+    return text if PRINTABLE_NAME.fullmatch(text) else f"(a name of {len(text)} characters the grader does not repeat)"
 
 
 def json_list(text: Any) -> list | None:
