@@ -6,7 +6,8 @@ in a scratch folder; only the gradebook is left out. The solution's run is also 
 run: every probe must give a usable value, the same twice, and the blank notebook is judged
 against those values. Each probe is also evaluated under a second seed: a test cell whose
 probes all give the same value under both can be forged by whoever learns the probes, so it is
-named (it needs a probe with inputs drawn from the seeded generators).
+named, as a note rather than a failure (it wants a probe with inputs drawn from the seeded
+generators; a training goal probed clipped stays predictable by design).
 """
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ class Verdicts:
     solution: dict[str, float] = field(default_factory=dict)
     blank: dict[str, float] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    predictable: list[str] = field(default_factory=list)  # test cells whose probes a second seed left unchanged
 
 
 def stale_outputs(fresh: dict[str, bytes], committed: dict[str, bytes]) -> list[str]:
@@ -79,7 +81,7 @@ def solution_problems(lab: Lab, graded_lab: AutograderLab, graded: Graded) -> li
     return problems
 
 
-def predictable_problems(lab: Lab, graded_lab: AutograderLab, graded: Graded) -> list[str]:
+def predictable_cells(lab: Lab, graded_lab: AutograderLab, graded: Graded) -> list[str]:
     """Test cells with probes, every one of which gave the same value under a second seed."""
     blind = set(graded.execution.seed_blind)
     return [f"{source_line(lab, graded_lab, test.index)}: test cell {test.grade_id}: every probe gives the same value "
@@ -113,17 +115,20 @@ def verify_lab(lab: Lab, files: dict[str, bytes], keep: Path | None = None) -> V
         if keep is not None and solution.execution.stopped is None:  # a run cut short is not kept
             from coursetool.site.executed import store
             store(keep, lab.name, files, solution.notebook)
-        problems = solution_problems(lab, graded_lab, solution) + predictable_problems(lab, graded_lab, solution)
+        problems = solution_problems(lab, graded_lab, solution)
+        predictable = predictable_cells(lab, graded_lab, solution)
+        for note in predictable:
+            print(f"note: {note}", file=sys.stderr, flush=True)
         if solution.execution.stopped is not None:  # no full set of reference values to judge the blank notebook by
             print(f"{lab.name}: the solution stopped, the blank notebook is not checked", flush=True)
-            return Verdicts(solution.scores, {}, problems)
+            return Verdicts(solution.scores, {}, problems, predictable)
         blank = grade_notebook(nbformat.reads(files[f"release/{lab.name}.ipynb"].decode(), as_version=4),
                                graded_lab, run_spec(settings, skip=skipped_on_blank(lab, graded_lab)), solution.reference)
         problems += blank_problems(lab, graded_lab, blank)
         unsandboxed = "" if settings.sandbox else " (run WITHOUT the grader's sandbox)"
         print(f"{lab.name}: solution {solved - started:.1f} s, blank {time.perf_counter() - solved:.1f} s{unsandboxed}, "
               f"{'ok' if not problems else f'{len(problems)} problem(s)'}", flush=True)
-    return Verdicts(solution.scores, blank.scores, problems)
+    return Verdicts(solution.scores, blank.scores, problems, predictable)
 
 
 def announce_sandbox() -> None:
