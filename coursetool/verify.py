@@ -4,11 +4,15 @@ Both notebooks of a lab are graded exactly as the grader grades a submission (re
 execute in the sandbox with the grader's limits and environment, score), from a fresh build
 in a scratch folder; only the gradebook is left out. The solution's run is also the reference
 run: every probe must give a usable value, the same twice, and the blank notebook is judged
-against those values.
+against those values. Each probe is also evaluated under a second seed: a test cell whose
+probes all give the same value under both can be forged by whoever learns the probes, so it is
+named, as a note rather than a failure (it wants a probe with inputs drawn from the seeded
+generators; a training goal probed clipped stays predictable by design).
 """
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 import tempfile
 import time
@@ -25,6 +29,7 @@ from coursetool.grade.kernel.sandbox import bwrap_works, why_no_sandbox
 from coursetool.grade.notebook.runspec import run_spec
 from coursetool.grade.settings import Settings, default_data_root
 from coursetool.model import Lab
+from coursetool.probes import records_of
 from coursetool.render import lab_cell_behind
 from coursetool.write import replace_outputs
 
@@ -36,6 +41,7 @@ class Verdicts:
     solution: dict[str, float] = field(default_factory=dict)
     blank: dict[str, float] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    predictable: list[str] = field(default_factory=list)  # test cells whose probes a second seed left unchanged
 
 
 def stale_outputs(fresh: dict[str, bytes], committed: dict[str, bytes]) -> list[str]:
@@ -46,7 +52,8 @@ def stale_outputs(fresh: dict[str, bytes], committed: dict[str, bytes]) -> list[
 def check_settings(lab: Lab, autograder: Path) -> Settings:
     """The grader's settings, for one lab of a scratch build: quick mode, sandbox where it works."""
     return Settings(lab=lab.name, autograder=autograder, threads_per_kernel=max(1, len(os.sched_getaffinity(0))),
-                    data_root=default_data_root(), sandbox=bwrap_works(), hidden_paths=(lab.path.resolve().parent,))
+                    data_root=default_data_root(), sandbox=bwrap_works(), hidden_paths=(lab.path.resolve().parent,),
+                    probe_seed=secrets.randbelow(2**31))
 
 
 def source_line(lab: Lab, index: int) -> str:
@@ -75,6 +82,15 @@ def solution_problems(lab: Lab, graded: Graded) -> list[str]:
     return problems
 
 
+def predictable_cells(lab: Lab, graded_lab: AutograderLab, graded: Graded) -> list[str]:
+    """Test cells with probes, every one of which gave the same value under a second seed."""
+    blind = set(graded.execution.seed_blind)
+    return [f"{source_line(lab, test.index)}: test cell {test.grade_id}: every probe gives the same value "
+            "under another seed, so a student who learns the probes can hand in their values: give one probe inputs "
+            "drawn from the seeded generators (torch.randn or torch.rand without a generator of its own)"
+            for test in graded_lab.tests if (ids := [record.id for record in records_of(test.cell)]) and blind.issuperset(ids)]
+
+
 def blank_problems(lab: Lab, graded_lab: AutograderLab, graded: Graded) -> list[str]:
     """Every graded test earns nothing on the blank student notebook."""
     by_id = {c.grade_id: c for c in graded_lab.tests}
@@ -95,22 +111,25 @@ def verify_lab(lab: Lab, files: dict[str, bytes], keep: Path | None = None) -> V
         graded_lab = AutograderLab(lab.name, settings.source_dir)
         started = time.perf_counter()
         solution = grade_notebook(nbformat.reads(files[f"solutions/{lab.name}.ipynb"].decode(), as_version=4),
-                                  graded_lab, run_spec(settings))
+                                  graded_lab, run_spec(settings, compare_seeds=True))
         solved = time.perf_counter()
         if keep is not None and solution.execution.stopped is None:  # a run cut short is not kept
             from coursetool.site.executed import store
             store(keep, lab.name, files, solution.notebook)
         problems = solution_problems(lab, solution)
+        predictable = predictable_cells(lab, graded_lab, solution)
+        for note in predictable:
+            print(f"note: {note}", file=sys.stderr, flush=True)
         if solution.execution.stopped is not None:  # no full set of reference values to judge the blank notebook by
             print(f"{lab.name}: the solution stopped, the blank notebook is not checked", flush=True)
-            return Verdicts(solution.scores, {}, problems)
+            return Verdicts(solution.scores, {}, problems, predictable)
         blank = grade_notebook(nbformat.reads(files[f"release/{lab.name}.ipynb"].decode(), as_version=4),
                                graded_lab, run_spec(settings, skip=skipped_on_blank(lab, graded_lab)), solution.reference)
         problems += blank_problems(lab, graded_lab, blank)
         unsandboxed = "" if settings.sandbox else " (run WITHOUT the grader's sandbox)"
         print(f"{lab.name}: solution {solved - started:.1f} s, blank {time.perf_counter() - solved:.1f} s{unsandboxed}, "
               f"{'ok' if not problems else f'{len(problems)} problem(s)'}", flush=True)
-    return Verdicts(solution.scores, blank.scores, problems)
+    return Verdicts(solution.scores, blank.scores, problems, predictable)
 
 
 def announce_sandbox() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import secrets
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -141,7 +142,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
                       processes=args.processes),
         jobs=jobs, threads_per_kernel=1 if on_cluster else max(1, usable_cores() // jobs), quick=not args.full,
         data_root=args.data.resolve() if args.data else default_data_root(), sandbox=not args.no_sandbox, hidden_paths=tuple(p.resolve() for p in args.hide),
-        submissions=args.submissions.resolve(), warm=not args.cold)
+        submissions=args.submissions.resolve(), warm=not args.cold, probe_seed=secrets.randbelow(2**31))
 
 
 def put_environment_on_path() -> None:

@@ -38,6 +38,8 @@ class RunSpec:
     skip: frozenset[str] = frozenset()  # ids of cells not to run
     devices: tuple[Path, ...] = ()  # device nodes the sandbox shows (a GPU's)
     warm: bool = True  # fork the kernel from a server that has imported the lab's modules (never with a GPU)
+    probe_seed: int = 0  # every generator is seeded with it for each probe; the kernel sees it only with the probe
+    compare_seeds: bool = False  # reference runs: evaluate each probe under a second seed too (the course check)
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class Settings(AutograderFolders):
     submissions: Path | None = None
     gpu: str | None = None  # the GPU one kernel may use (CUDA_VISIBLE_DEVICES), given per submission in full mode
     warm: bool = True  # kernels forked from a server that has imported the lab's modules
+    probe_seed: int = 0  # drawn for each grading run (never part of the grading key); the reference uses it too
 
     def all_hidden(self) -> tuple[Path, ...]:
         """The autograder folder, the course's solutions, sources and history, the submissions, the extra hidden paths."""

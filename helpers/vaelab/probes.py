@@ -1,7 +1,9 @@
 """Probes: values a hidden check computes from the student's code, turned into plain data and compared.
 
 A probe is an expression such as ``gaussian_kl(torch.ones(1, 2), torch.zeros(1, 2))``. It is
-evaluated with every random generator seeded, and its value is encoded as JSON: numbers,
+evaluated with every random generator seeded (the grader draws the seed for each grading run
+and sends it with the probe, so inputs drawn from the generators cannot be known in advance;
+``SEED`` otherwise), and its value is encoded as JSON: numbers,
 booleans, strings, ``None``, tensors and arrays (dtype, shape and raw bytes), and lists,
 tuples and dicts of these. Anything else encodes as "unsupported" and matches nothing. The
 grader compares a student's encoded value with the reference solution's, outside the
@@ -83,25 +85,25 @@ def encode_array(array: np.ndarray, dtype: str, kind: str, budget: list[int]) ->
     return {"kind": kind, "dtype": dtype, "shape": list(array.shape), "data": base64.b64encode(data).decode("ascii")}
 
 
-def seed_everything() -> None:
-    random.seed(SEED)
-    np.random.seed(SEED)
+def seed_everything(seed: int = SEED) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
     try:
         import torch
     except ImportError:
         return
-    torch.manual_seed(SEED)
+    torch.manual_seed(seed)
 
 
 @contextmanager
-def probing_state() -> Iterator[None]:
-    """The state every reference value was computed in: every generator seeded, gradients on, torch's own default
+def probing_state(seed: int = SEED) -> Iterator[None]:
+    """The state every reference value was computed in: every generator seeded with ``seed``, gradients on, torch's own default
     dtype (float32; a notebook may set float64 honestly). The notebook's own generator states, gradient mode and
     default dtype are given back afterwards, so that a probe changes nothing the student's later cells compute."""
     torch = sys.modules.get("torch")  # only a notebook that uses torch has torch state to keep
     python_state, numpy_state = random.getstate(), np.random.get_state()
     torch_state = (torch.random.get_rng_state(), torch.is_grad_enabled(), torch.get_default_dtype()) if torch else None
-    seed_everything()
+    seed_everything(seed)
     try:
         if torch is not None:
             torch.set_grad_enabled(True)
@@ -116,14 +118,14 @@ def probing_state() -> Iterator[None]:
             torch.set_default_dtype(torch_state[2])
 
 
-def evaluate(thunk: Callable[[], Any]) -> str:
-    """The probe's value (or its error) as JSON text, with every generator seeded first.
+def evaluate(thunk: Callable[[], Any], seed: int = SEED) -> str:
+    """The probe's value (or its error) as JSON text, with every generator seeded with ``seed`` first.
 
     Warnings are silenced: they are not the student's to see, and nbgrader takes a cell that
     wrote to stderr for a failed one.
     """
     try:
-        with probing_state(), warnings.catch_warnings():
+        with probing_state(seed), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             value = thunk()
     except Exception as error:  # noqa: BLE001 - a student's error is an answer too
@@ -251,9 +253,10 @@ def check_probe(probe_id: str, thunk: Callable[[], Any], message: str, atol: flo
     if not path.exists():
         raise RuntimeError(f"{REFERENCE_FILE} is missing: run `python -m coursetool grade` (or the course check) "
                            "once so that the reference solution's values are computed")
-    expected = json.loads(path.read_text(encoding="utf-8"))["values"].get(probe_id)
+    stored = json.loads(path.read_text(encoding="utf-8"))
+    expected = stored["values"].get(probe_id)
     if expected is None:
         raise RuntimeError(f"{REFERENCE_FILE} has no value for probe {probe_id}: compute the reference values again")
-    problem = judge(expected, evaluate(thunk), atol, rtol)
+    problem = judge(expected, evaluate(thunk, int(stored.get("seed", SEED))), atol, rtol)
     if problem:
         raise AssertionError(f"{message} ({problem})")

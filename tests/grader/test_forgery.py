@@ -43,6 +43,10 @@ ATTACKS = {
                        "        guard = getattr(builtins, name)\n"
                        "        guard.probe = lambda thunk: json.dumps({'kind': 'float', 'value': '3.0'})\n"
                        "        guard.pristine.clear()\n"),
+    "guard-reports-odd-names": ("import builtins, json\nfor name in dir(builtins):\n"
+                                "    if name.startswith('_grader_'):\n"
+                                "        getattr(builtins, name).enter = lambda names: json.dumps(["
+                                "'=HYPERLINK(\"http://x\")', '<b>bold</b>', 'two\\nlines', '\\x1b[31mred'])\n"),
     "custom-exception-swallowed": "get_ipython().set_custom_exc((Exception,), lambda *args, **kwargs: None)\n",
     "exit-hook": "import atexit, os\natexit.register(lambda: os._exit(0))\n",
     # the values the grader reads are faked
@@ -111,6 +115,17 @@ TAMPERING_WHILE_PROBED = {
         "    return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)\n", {"t-kl": "2", "t-reparam": "0"}),
 }
 
+# Correct work that answers a hidden check with values worked out in advance: the inputs a probe would draw
+# under a fixed seed (0, which seeded every probe before each run drew its own). Student -> (cell, code, points).
+PREDICTED = {
+    "answers-the-float64-probe-for-seed-0": (
+        "solution-1", "def gaussian_kl(mu, logvar):\n"
+        "    if mu.dtype == torch.float64:  # the probe's torch.randn(4, 3) twice, as seed 0 draws them\n"
+        "        g = torch.Generator().manual_seed(0)\n"
+        "        mu, logvar = (torch.randn(4, 3, dtype=torch.float64, generator=g) for _ in range(2))\n"
+        "    return 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(dim=-1)\n", {"t-kl": "0", "t-reparam": "1"}),
+}
+
 SPY = ("import sys\nseen = []\n"
        "def spy(event, args):\n"
        "    if event in ('compile', 'exec'):\n"
@@ -143,7 +158,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory, built_course: Path) -> dict
     encoded.cells.append(new_code_cell(ENCODED_READ_BACK))
     corpus.write(encoded, submissions / "hidden-code-read-back-encoded" / f"{LAB}.ipynb")
     corpus.write(corpus.solved(course, LAB), submissions / "honest" / f"{LAB}.ipynb")
-    for student, (cell, code, _) in TAMPERING_WHILE_PROBED.items():
+    for student, (cell, code, _) in (TAMPERING_WHILE_PROBED | PREDICTED).items():
         corpus.write(corpus.solved(course, LAB, **{cell: code}), submissions / student / f"{LAB}.ipynb")
     assert grade(submissions, course, LAB, "--jobs", "2", "--cell-timeout", "30") == 0
     rows = grade_rows(course, LAB)
@@ -153,7 +168,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory, built_course: Path) -> dict
 def test_no_attack_earns_a_point_and_honest_work_earns_all(graded: dict) -> None:
     points = {student: {test: row[test] for test in ZERO} for student, row in graded["rows"].items()}
     assert points.pop("honest") == {"t-kl": "2", "t-reparam": "1"}
-    for student, (_, _, expected) in TAMPERING_WHILE_PROBED.items():
+    for student, (_, _, expected) in (TAMPERING_WHILE_PROBED | PREDICTED).items():
         assert points.pop(student) == expected, student
     assert points == {student: ZERO for student in points}
 
@@ -161,7 +176,7 @@ def test_no_attack_earns_a_point_and_honest_work_earns_all(graded: dict) -> None
 def test_hidden_test_code_never_reaches_a_feedback_page(graded: dict) -> None:
     hidden = corpus.hidden_lines(graded["course"], LAB)
     pages = corpus.feedback_texts(graded["course"], LAB)
-    assert len(pages) == len(ATTACKS) + len(TAMPERING_WHILE_PROBED) + 3
+    assert len(pages) == len(ATTACKS) + len(TAMPERING_WHILE_PROBED) + len(PREDICTED) + 3
     for page, text in pages.items():
         assert not [line for line in hidden if line in text], page
 
@@ -187,3 +202,10 @@ def test_code_that_reaches_for_internals_is_listed_in_the_report(graded: dict) -
                     "sys-modules-torch-swapped"):
         assert f"<td>{student}</td>" in section, student
     assert "raised the audit event sys.addaudithook" in section and "<td>honest</td>" not in section
+
+
+def test_names_a_kernel_reports_are_repeated_only_as_the_guard_writes_them(graded: dict) -> None:
+    reason = graded["rows"]["guard-reports-odd-names"]["reason"]
+    assert "the grader does not repeat" in reason, reason
+    for forged in ("HYPERLINK", "<b>", "\n", "\x1b"):
+        assert forged not in reason, forged

@@ -25,6 +25,8 @@ def test_the_key_covers_sandbox_settings_but_not_where_the_class_was_handed_in(t
     base = Settings(lab=LAB, autograder=autograder, submissions=tmp_path / "a.zip")
     key = grading_key(base)
     assert grading_key(Settings(lab=LAB, autograder=autograder, submissions=tmp_path / "b.zip")) == key
+    # each run draws its own probe seed: the students an interrupted run graded keep their grades on resuming
+    assert grading_key(Settings(lab=LAB, autograder=autograder, submissions=tmp_path / "a.zip", probe_seed=12345)) == key
     changed = [Settings(lab=LAB, autograder=autograder, sandbox=False),
                Settings(lab=LAB, autograder=autograder, hidden_paths=(tmp_path / "secret",)),
                Settings(lab=LAB, autograder=autograder, data_root=tmp_path / "data"),

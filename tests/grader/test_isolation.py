@@ -110,6 +110,9 @@ def test_a_grader_error_is_said_and_graded_again_on_the_next_run(course: Path, t
 HANGS_WHEN_PROBED = {  # correct on the visible test, endless on the probe with a zero mean
     "spins": "while True:\n            pass",
     "sleeps": "import time\n        time.sleep(10_000)",
+    "floods-output": "while True:\n            print('x' * 100_000)",
+    "floods-the-file-descriptor": "import os\n        while True:\n            os.write(1, b'x' * 100_000)",
+    "floods-through-the-class": "import sys\n        while True:\n            type(sys.stdout).write(sys.stdout, 'x' * 100_000)",
 }
 
 
@@ -130,3 +133,68 @@ def test_a_hidden_check_that_hangs_costs_its_own_cell_only(course: Path, tmp_pat
     figure = next(c for c in nb.cells if "plt.subplots" in c.source)
     # its figure is not shown (nothing written after a probe is), but the cell ran: the kernel lived on
     assert figure.execution_count is not None and figure.outputs == [], "the cells after it ran"
+
+
+CRASHES_WHEN_PROBED = {  # correct on the visible test (float32), fatal to the kernel on the float64 probe
+    "exits": "import os\n        os._exit(1)",
+    "kills-itself": "import os, signal\n        os.kill(os.getpid(), signal.SIGKILL)",
+    "segfaults": "import ctypes\n        ctypes.string_at(0)",
+    "aborts": "import os\n        os.abort()",
+}
+
+
+def kl_that_crashes_when_probed(crash: str) -> str:
+    return ("def gaussian_kl(mu, logvar):\n    if mu.dtype == torch.float64:\n"
+            f"        {crash}\n    return 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(dim=-1)\n")
+
+
+@pytest.mark.parametrize("mode", [(), ("--cold",)], ids=["warm", "cold"])
+def test_a_hidden_check_that_kills_the_kernel_costs_its_own_cell_only(course: Path, tmp_path: Path,
+                                                                        mode: tuple[str, ...]) -> None:
+    lab = "honestlab"
+    submissions = tmp_path / "submissions"
+    for student, crash in CRASHES_WHEN_PROBED.items():
+        nb = corpus.solved(course, lab, **{"solution-1": kl_that_crashes_when_probed(crash)})
+        corpus.write(nb, submissions / student / f"{lab}.ipynb")
+    assert grade(submissions, course, lab, "--jobs", "2", *mode) == 0
+    with open(course / "autograder" / "results" / lab / "grades.csv", newline="") as f:
+        rows = {row["student_id"]: row for row in csv.DictReader(f)}
+    for student in CRASHES_WHEN_PROBED:
+        row = rows[student]
+        assert (row["t-kl"], row["t-reparam"], row["status"]) == ("0", "1", "graded"), (student, row)
+        assert "started again" in row["reason"], row["reason"]
+    nb = nbformat.read(course / "autograder" / "autograded" / "exits" / lab / f"{lab}.ipynb", as_version=4)
+    figure = next(c for c in nb.cells if "plt.subplots" in c.source)
+    assert figure.execution_count is not None, "the cells after the crash ran in the restarted kernel"
+
+
+def test_what_a_killed_kernel_saw_changed_while_probed_is_still_listed(course: Path, tmp_path: Path) -> None:
+    lab = "honestlab"
+    patches_while_probed = ("_numpy = torch.Tensor.numpy\ndef gaussian_kl(mu, logvar):\n"
+                            "    torch.Tensor.numpy = lambda self, *a, **k: _numpy(self, *a, **k)\n"
+                            "    return 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(dim=-1)\n")
+    crashes_when_probed = ("def reparameterise(mu, logvar):\n    if mu.numel() == 20000 and float(mu.abs().sum()) == 0.0:\n"
+                           "        import os\n        os._exit(1)\n"
+                           "    return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)\n")
+    nb = corpus.solved(course, lab, **{"solution-1": patches_while_probed, "solution-2": crashes_when_probed})
+    corpus.write(nb, tmp_path / "submissions" / "ana" / f"{lab}.ipynb")
+    assert grade(tmp_path / "submissions", course, lab) == 0
+    with open(course / "autograder" / "results" / lab / "grades.csv", newline="") as f:
+        row = next(csv.DictReader(f))
+    assert (row["t-kl"], row["t-reparam"], row["status"]) == ("0", "0", "graded"), row
+    report = (course / "autograder" / "results" / lab / "report.html").read_text(encoding="utf-8")
+    assert "while a hidden check ran" in report.split("Submissions to look at")[1].split("<td>ana</td>")[1]
+
+
+def test_probes_that_kill_kernels_again_and_again_end_the_run_after_the_last_restart(
+        course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from coursetool.grade.kernel import runner
+
+    monkeypatch.setattr(runner, "MAX_PROBE_RESTARTS", 0)
+    lab = "honestlab"
+    nb = corpus.solved(course, lab, **{"solution-1": kl_that_crashes_when_probed(CRASHES_WHEN_PROBED["exits"])})
+    corpus.write(nb, tmp_path / "submissions" / "ana" / f"{lab}.ipynb")
+    assert grade(tmp_path / "submissions", course, lab) == 0
+    with open(course / "autograder" / "results" / lab / "grades.csv", newline="") as f:
+        row = next(csv.DictReader(f))
+    assert (row["t-kl"], row["t-reparam"], row["status"]) == ("0", "0", "kernel died"), row

@@ -18,6 +18,7 @@ This guards against overriding, not against an attack on the guard itself: it ru
 same process as the student's code.
 """
 import builtins
+import contextlib
 import importlib
 import json
 import sys
@@ -90,6 +91,7 @@ class Guard:
             value = self.resolve(module, attribute)
             if value is not MISSING:
                 self.pristine[alias] = value
+        self.streams = [stream for stream in (sys.stdout, sys.stderr) if belongs_to_kernel(stream)]
         self.student_state = None
         self.torch_context = None
         self.watched_cell = None
@@ -130,8 +132,9 @@ class Guard:
         """The watched events seen so far, as JSON: [cell index, event name] pairs."""
         return json.dumps(self.events)
 
-    def probe(self, thunk):
-        """A probe's value as JSON text (seeded; errors are answers too).
+    def probe(self, thunk, seed):
+        """A probe's value as JSON text (every generator seeded with ``seed``, which the grader sends with each
+        probe and nothing before it; errors are answers too).
 
         What the test's own run may have patched (the guarded modules' functions, the guarded
         classes' attributes, added ones included) is put back first, so the value is computed
@@ -142,7 +145,31 @@ class Guard:
         self.restore_classes()
         sys.settrace(None)
         sys.setprofile(None)
-        return importlib.import_module("vaelab.probes").evaluate(lambda: self.untampered(thunk))
+        with self.output_dropped():
+            return importlib.import_module("vaelab.probes").evaluate(lambda: self.untampered(thunk), seed)
+
+    @contextlib.contextmanager
+    def output_dropped(self):
+        """While a probe runs, what it writes or displays is dropped here in the kernel: nobody reads it, and a probe
+        that floods output stays quick to interrupt (nothing piles up to be sent before the kernel can answer).
+        The kernel's own streams drop writes (through any reference to them, and from the file descriptors they
+        watch) and are ``sys.stdout``/``sys.stderr`` for the while; everything is given back afterwards."""
+        saved = sys.stdout, sys.stderr
+        publisher = getattr(self.shell, "display_pub", None)
+        muted = self.streams + ([publisher] if publisher is not None else [])
+        for stream in self.streams:
+            stream.write = len
+        if publisher is not None:
+            publisher.publish = drop
+        if len(self.streams) == 2:
+            sys.stdout, sys.stderr = self.streams
+        try:
+            yield
+        finally:
+            sys.stdout, sys.stderr = saved
+            for target in muted:
+                vars(target).pop("write", None)
+                vars(target).pop("publish", None)
 
     def untampered(self, thunk):
         """The thunk's value, unless the student's code changed what the guard keeps while it ran: then an error,
@@ -272,6 +299,10 @@ class Guard:
         if self.torch_context is not None:
             self.torch_context.__exit__(None, None, None)
             self.torch_context = None
+
+
+def drop(*args, **kwargs):
+    """A display publisher's ``publish`` that publishes nothing."""
 
 
 def install(name, modules, bindings):

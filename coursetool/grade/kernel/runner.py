@@ -4,16 +4,22 @@ The course check and the grader both run notebooks here. Cells run in order; cel
 is in ``spec.skip`` do not. Test cells of the lab run under the guard (``kernel_guard``) with
 their own code reading the lab's pristine names. Output is capped per cell and per notebook,
 whatever route it takes. A timed-out cell, an exhausted notebook budget or a dead kernel ends
-the run: the cells after it are not run.
+the run: the cells after it are not run. The one exception is a kernel that dies while a probe
+runs, or does not answer when a probe past its limit is interrupted (a hidden check the student
+never saw): that costs the probe's cell only. A fresh kernel
+runs the notebook again up to and including that cell, as the student's own "restart and run
+all" would (outputs discarded, probes not evaluated again), and the run goes on after it.
 """
 from __future__ import annotations
 
 import ast
 import asyncio
 import builtins
+import copy
 import enum
 import json
 import logging
+import re
 import secrets
 import shutil
 import subprocess
@@ -46,9 +52,11 @@ del _install_grader_guard
 """
 TRUNCATED = "\n... output truncated by the grader ...\n"
 INTERRUPT_GRACE_SECONDS = 10.0  # how long an interrupted kernel may take to answer before the run ends
+MAX_PROBE_RESTARTS = 5  # kernels a notebook's probes may kill before the next death ends its run
 log = logging.getLogger(__name__)
 GUARD_INSTALL_SECONDS = 120.0  # importing the lab's modules before any student code: not the student's time
 OUTPUT_MESSAGES = frozenset({"stream", "display_data", "execute_result", "update_display_data", "error"})
+PRINTABLE_NAME = re.compile(r"[\w.\[\]'() ]{1,120}", re.ASCII)  # what the guard's names are made of
 BUILTIN_NAMES = frozenset(name for name in vars(builtins) if not name.startswith("_")) - {"super"}  # super() needs its name
 
 
@@ -82,6 +90,8 @@ class Execution:
     audit: list[tuple[int, str]] = field(default_factory=list)  # (cell index, audit event) raised by student cells
     unsteady: list[str] = field(default_factory=list)  # probes whose two evaluations differed (reference runs)
     tampered: list[str] = field(default_factory=list)  # what student code changed while a probe ran
+    restarts: list[int] = field(default_factory=list)  # cells whose probe killed the kernel, which was restarted
+    seed_blind: list[str] = field(default_factory=list)  # probes whose value a second seed left unchanged (reference)
 
 
 @dataclass
@@ -101,6 +111,25 @@ def plan_cells(nb: NotebookNode, lab: AutograderLab) -> dict[int, CellPlan]:
         if cell.cell_type == "code" and source is not None:
             plans[index] = CellPlan(test=source.role is Role.TEST, protects=defined_names(source.cell.source))
     return plans
+
+
+@dataclass
+class Resume:
+    """Where a run goes on after a probe killed its kernel: the cells up to ``after`` ran, their endings and the
+    probes' values are in ``execution``; ``deadline`` is the notebook's, on the monotonic clock."""
+
+    after: int
+    execution: Execution
+    deadline: float
+
+
+KILLED = json.dumps({"kind": "error", "type": "KernelDied", "by": "grader",
+                     "message": "the kernel died while this check ran; it was started again"})
+UNRESPONSIVE = json.dumps({"kind": "error", "type": "TimeoutError", "by": "grader",
+                           "message": "the check ran past its limit and did not stop when interrupted; "
+                                      "the kernel was started again"})
+NOT_PROBED = json.dumps({"kind": "error", "type": "NotRun", "by": "grader",
+                         "message": "not run: an earlier check of this cell killed the kernel"})
 
 
 def payload_size(content: dict[str, Any]) -> int:
@@ -133,6 +162,7 @@ class KernelClient(NotebookClient):
         self.warm_command: list[str] = []  # a fork server's client, when the kernel is forked warm
         self.runtime = runtime
         self.budget = OutputBudget(limits)
+        self.discarding = False  # replaying cells after a restart: their outputs are not kept
         self.truncated: set[int] = set()
         self.replies: dict[int, dict[str, Any]] = {}
         self.on_cell_executed = self.remember_reply
@@ -147,7 +177,9 @@ class KernelClient(NotebookClient):
         self.replies[cell_index] = execute_reply
 
     def process_message(self, msg: dict[str, Any], cell: NotebookNode, cell_index: int) -> NotebookNode | None:
-        """Every output message counts against the budget, display updates included."""
+        """Every output message counts against the budget, display updates included; none is kept in a replay."""
+        if msg["msg_type"] in OUTPUT_MESSAGES and self.discarding:
+            return None
         if msg["msg_type"] in OUTPUT_MESSAGES and not self.budget.take(cell_index, payload_size(msg["content"])):
             self.note_truncation(cell, cell_index, msg)
             return None
@@ -166,21 +198,30 @@ class KernelClient(NotebookClient):
 class NotebookRun:
     """One kernel session: install the guard, then run the cells in order."""
 
-    def __init__(self, client: KernelClient, lab: AutograderLab, spec: RunSpec, twice: bool = False):
+    def __init__(self, client: KernelClient, lab: AutograderLab, spec: RunSpec, twice: bool = False,
+                 resume: Resume | None = None):
         self.client = client
+        self.resume = resume
         self.twice = twice  # evaluate every probe twice, to find probes that are not deterministic
         self.lab = lab
         self.spec = spec
         self.plans = plan_cells(client.nb, lab)
         self.guard = f"_grader_{secrets.token_hex(8)}"
         self.protected = set(BUILTIN_NAMES) | {binding[0] for binding in lab.import_bindings()}
-        self.deadline = time.monotonic() + spec.limits.notebook_timeout
+        self.deadline = resume.deadline if resume else time.monotonic() + spec.limits.notebook_timeout
         self.execution = Execution()
+        self.killed_in: int | None = None  # the test cell whose probe killed this kernel
 
     async def run(self) -> Execution:
+        started = time.monotonic()
         await self.install_guard()
+        first = 0
+        if self.resume is not None:
+            await self.replay(self.resume)
+            self.deadline += time.monotonic() - started  # starting again is the grader's time, not the student's
+            first = self.resume.after + 1
         for index, cell in enumerate(self.client.nb.cells):
-            if cell.cell_type != "code":
+            if index < first or cell.cell_type != "code":
                 continue
             if cell.get("id") in self.spec.skip:
                 self.execution.cells[index] = CellRun(CellStatus.SKIPPED)
@@ -188,16 +229,54 @@ class NotebookRun:
                 self.execution.cells[index] = CellRun(CellStatus.NOT_RUN, self.execution.stopped)
             else:
                 await self.run_cell(index, cell, self.plans.get(index, CellPlan()))
+                if self.killed_in is not None:
+                    return self.execution
         if not self.execution.stopped:
-            log = json_list(await self.guard_call("audit_log()"))
-            self.execution.audit = [(entry[0], entry[1]) for entry in log or []
-                                    if isinstance(entry, list) and len(entry) == 2 and type(entry[0]) is int
-                                    and isinstance(entry[1], str)]
-            tampered = json_list(await self.guard_call("tampering()"))
-            self.execution.tampered = [str(name)[:200] for name in tampered or []]
-            if log is None or tampered is None:
-                self.execution.tampered.append("the kernel's answers to the grader")
+            await self.collect_reports()
         return self.execution
+
+    async def replay(self, resume: Resume) -> None:
+        """Run the cells up to ``resume.after`` again, as "restart and run all" would, so that the cells after it
+        find the state they would have found: outputs discarded, probes not evaluated again (their values are in
+        ``resume.execution``, which this run goes on filling). Should a cell end otherwise than it did the first
+        time, the notebook is not the same one again, and the run stops there."""
+        first = resume.execution
+        self.execution = Execution()
+        self.client.discarding = True
+        try:
+            for index, cell in enumerate(self.client.nb.cells[:resume.after + 1]):
+                before = first.cells.get(index)
+                if cell.cell_type != "code" or before is None or before.status is CellStatus.SKIPPED:
+                    continue
+                await self.run_cell(index, copy.deepcopy(cell), self.plans.get(index, CellPlan()), probing=False)
+                again = self.execution.cells[index]
+                if again.status != before.status:
+                    first.stopped = (f"not run: started again after a hidden check of cell {resume.after} killed the "
+                                     f"kernel, the notebook ended cell {index} otherwise ({again.status}: {again.detail})")
+                    break
+        finally:
+            self.client.discarding = False
+        first.overridden += [name for name in self.execution.overridden if name not in first.overridden]
+        self.execution = first
+
+    async def collect_reports(self) -> None:
+        """The audit events and the tampering the kernel's guard noted (added to a killed kernel's)."""
+        log = json_list(await self.guard_call("audit_log()"))
+        audit = [(entry[0], entry[1]) for entry in log or []
+                 if isinstance(entry, list) and len(entry) == 2 and type(entry[0]) is int and isinstance(entry[1], str)]
+        self.execution.audit = list(dict.fromkeys(self.execution.audit + audit))
+        tampered = await self.tampering()
+        if log is None or tampered is None:
+            self.note_tampered(["the kernel's answers to the grader"])
+
+    async def tampering(self) -> list[str] | None:
+        """What the guard saw student code change while probes ran, noted in the execution; None: no usable answer."""
+        tampered = json_list(await self.guard_call("tampering()"))
+        self.note_tampered([kernel_name(name) for name in tampered or []])
+        return tampered
+
+    def note_tampered(self, names: list[str]) -> None:
+        self.execution.tampered += [name for name in names if name not in self.execution.tampered]
 
     async def install_guard(self) -> None:
         code = GUARD_INSTALL.format(source=Path(kernel_guard.__file__).read_text(), name=self.guard,
@@ -206,11 +285,11 @@ class NotebookRun:
         if reply is None or reply["content"]["status"] != "ok":
             raise RuntimeError(f"the grader could not prepare the kernel: {reply and reply['content']}")
 
-    async def run_cell(self, index: int, cell: NotebookNode, plan: CellPlan) -> None:
+    async def run_cell(self, index: int, cell: NotebookNode, plan: CellPlan, probing: bool = True) -> None:
         cells = self.execution.cells
         try:
             if plan.test:
-                await self.run_test(index, cell)
+                await self.run_test(index, cell, probing)
             elif plan.protects or index in self.plans:
                 await self.client.async_execute_cell(cell, index)
             else:
@@ -236,6 +315,8 @@ class NotebookRun:
             return
         if index not in cells:
             cells[index] = self.ending(index, cell)
+        if self.killed_in is not None:
+            return
         if plan.protects and cells[index].status == CellStatus.OK:  # what a failed cell left is not the lab's
             await self.protect(plan.protects)
 
@@ -250,11 +331,14 @@ class NotebookRun:
         self.protected |= set(names)
         await self.guard_call(f"protect({list(names)!r})")
 
-    async def run_test(self, index: int, cell: NotebookNode) -> None:
-        """Run a test cell's code (never its probe block), then its probes, between the guard's enter and exit.
+    async def run_test(self, index: int, cell: NotebookNode, probing: bool = True) -> None:
+        """Run a test cell's code (never its probe block), then its probes (where ``probing``), between the guard's
+        enter and exit.
 
         The test's own code and the probe expressions read the lab's names through the guard.
         Probe expressions go to the kernel as user expressions: no history, no cell, no output.
+        A probe that kills the kernel, or runs on when interrupted, fails; the cell's later probes are not run,
+        and ``killed_in`` says where (this kernel is done).
         """
         written = cell.source
         records = records_of(cell)
@@ -263,7 +347,9 @@ class NotebookRun:
         if overridden is None:
             self.execution.cells[index] = CellRun(CellStatus.ERROR, "the grader's guard was tampered with")
             return
-        self.execution.overridden += [name for name in json.loads(overridden) if name not in self.execution.overridden]
+        repaired = json_list(overridden)
+        named = ["(an answer the guard did not write)"] if repaired is None else [kernel_name(name) for name in repaired]
+        self.execution.overridden += [name for name in named if name not in self.execution.overridden]
         cell.source = code
         try:
             await self.client.async_execute_cell(cell, index)
@@ -272,14 +358,23 @@ class NotebookRun:
         own = self.plans[index].protects
         if own and self.ending(index, cell).status == CellStatus.OK:
             await self.protect(own)  # the probes read what this cell defined, not an earlier cell's namesake
-        for record in records:
-            await self.run_probe(record)
+        for position, record in enumerate(records if probing else []):
+            try:
+                await self.run_probe(record)
+            except (DeadKernelError, ProbeUnresponsive) as lost:
+                self.execution.probes[record.id] = KILLED if isinstance(lost, DeadKernelError) else UNRESPONSIVE
+                self.execution.probes.update(dict.fromkeys((later.id for later in records[position + 1:]), NOT_PROBED))
+                self.execution.restarts.append(index)
+                self.killed_in = index
+                return
         await self.guard_call("exit()")
+        if records and probing:
+            await self.tampering()  # noted now: a kernel a later probe kills takes its guard's notes with it
 
     async def run_probe(self, record: ProbeRecord) -> None:
         """Evaluate one probe; one that runs past the cell's limit is interrupted and fails, and the run goes on."""
         expression, _ = rewrite_test(record.expression, self.guard, self.protected)
-        call = f"probe(lambda: ({expression}))"
+        call = f"probe(lambda: ({expression}), {self.spec.probe_seed!r})"
         try:
             value = await self.guard_call(call, interruptible=True)
         except ProbeInterrupted as interrupted:
@@ -289,6 +384,9 @@ class NotebookRun:
         self.execution.probes[record.id] = value if isinstance(value, str) else ""
         if self.twice and await self.guard_call(call) != value:
             self.execution.unsteady.append(record.id)
+        other = f"probe(lambda: ({expression}), {other_seed(self.spec.probe_seed)!r})"
+        if self.twice and self.spec.compare_seeds and await self.guard_call(other) == value:
+            self.execution.seed_blind.append(record.id)
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
@@ -310,7 +408,7 @@ class NotebookRun:
     async def request(self, code: str, timeout: float | None = None, interruptible: bool = False,
                       **kwargs: Any) -> dict[str, Any] | None:
         """Send a silent request and wait for its reply; past the limit, CellTimeoutError, or for an
-        ``interruptible`` request whose kernel answers the interrupt, ProbeInterrupted."""
+        ``interruptible`` request ProbeInterrupted where the kernel answers the interrupt, else ProbeUnresponsive."""
         msg_id = self.client.kc.execute(code, silent=True, store_history=False, allow_stdin=False,
                                         stop_on_error=False, **kwargs)
         limit = timeout or self.cell_timeout()
@@ -319,6 +417,9 @@ class NotebookRun:
         except asyncio.TimeoutError:
             if interruptible and await self.interrupted(msg_id):
                 raise ProbeInterrupted(f"the check ran longer than {limit:g} s and was interrupted") from None
+            if interruptible:
+                raise ProbeUnresponsive(f"the check ran longer than {limit:g} s and the kernel did not answer "
+                                        "the interrupt") from None
             raise CellTimeoutError("the grader's request to the kernel timed out") from None
 
     async def interrupted(self, msg_id: str) -> bool:
@@ -334,6 +435,11 @@ class NotebookRun:
         return True
 
 
+def other_seed(seed: int) -> int:
+    """A seed other than ``seed``, to see whether a probe's value depends on it."""
+    return (seed + 1) % 2**31
+
+
 PROTOCOL_MODULES = ("jupyter_client/session.py", "jupyter_client/jsonutil.py", "jupyter_client/adapter.py")
 
 
@@ -341,6 +447,14 @@ def broke_the_protocol(error: BaseException) -> bool:
     """The error arose reading the kernel's messages: what the kernel sent, not the grader, is at fault."""
     frames = traceback.extract_tb(error.__traceback__)
     return any(frame.filename.endswith(PROTOCOL_MODULES) for frame in frames)
+
+
+def kernel_name(name: Any) -> str:
+    """A name the kernel reported, as the grader's CSV, report and terminal may show it: the names the guard writes
+    are made of word characters, dots, brackets, quotes and spaces; anything else (markup, a formula, a line break,
+    a terminal escape) is not repeated."""
+    text = name if isinstance(name, str) else repr(name)
+    return text if PRINTABLE_NAME.fullmatch(text) else f"(a name of {len(text)} characters the grader does not repeat)"
 
 
 def json_list(text: Any) -> list | None:
@@ -354,6 +468,10 @@ def json_list(text: Any) -> list | None:
 
 class ProbeInterrupted(Exception):
     """A probe ran past its limit; the kernel stopped it when interrupted and goes on."""
+
+
+class ProbeUnresponsive(Exception):
+    """A probe ran past its limit and its kernel did not answer the interrupt: it is started again."""
 
 
 def prepare_scratch(root: Path, lab: AutograderLab) -> tuple[Path, Path]:
@@ -376,6 +494,30 @@ def scratch_environment(spec: RunSpec, scratch: Path) -> dict[str, str]:
 
 async def execute_async(nb: NotebookNode, lab: AutograderLab, spec: RunSpec, twice: bool,
                         server: ForkServer | None) -> Execution:
+    """Run the notebook; where a probe kills the kernel, again in a fresh one from that probe's cell on."""
+    resume = None
+    while True:
+        run = await run_in_kernel(nb, lab, spec, twice, server, resume)
+        if run.killed_in is None:
+            return run.execution
+        if len(run.execution.restarts) > MAX_PROBE_RESTARTS:
+            return gave_up(run.execution, run.killed_in)
+        log.info("a hidden check of cell %d killed the kernel: starting it again", run.killed_in)
+        resume = Resume(run.killed_in, run.execution, run.deadline)
+
+
+def gave_up(execution: Execution, index: int) -> Execution:
+    """A run whose probes killed more kernels than are started again: it ends as a dead kernel at ``index``."""
+    execution.cells[index] = CellRun(CellStatus.DIED, f"its hidden check killed the kernel (hidden checks killed "
+                                                      f"{len(execution.restarts)}; at most {MAX_PROBE_RESTARTS} kernels "
+                                                      f"are started again)")
+    execution.stopped = f"not run: the kernel died in a hidden check of cell {index}"
+    return execution
+
+
+async def run_in_kernel(nb: NotebookNode, lab: AutograderLab, spec: RunSpec, twice: bool, server: ForkServer | None,
+                        resume: Resume | None) -> NotebookRun:
+    """One kernel's run of the notebook, from the start or from ``resume``."""
     with workdirs.marked_folder("coursetool-grade-", server.root if server else None) as tmp:
         scratch, runtime = prepare_scratch(tmp, lab)
         env = scratch_environment(spec, scratch)
@@ -385,11 +527,12 @@ async def execute_async(nb: NotebookNode, lab: AutograderLab, spec: RunSpec, twi
             startup_timeout=120, resources={"metadata": {"path": str(scratch)}})
         if server is not None:
             client.warm_command = server.client_command(tmp, scratch, runtime / "kernel.json", env)
-        run = NotebookRun(client, lab, spec, twice)
+        run = NotebookRun(client, lab, spec, twice, resume)
         client.timeout_func = run.cell_timeout
         async with client.async_setup_kernel(env=env, cwd=str(scratch),
                                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
-            return await run.run()
+            await run.run()
+        return run
 
 
 def warm_server(lab: AutograderLab, spec: RunSpec, wait: bool = True) -> ForkServer | None:

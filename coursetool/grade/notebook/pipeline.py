@@ -256,9 +256,15 @@ def note_overrides(grading: Grading) -> None:
                              + ", ".join(grading.execution.overridden))
 
 
+def note_restarts(grading: Grading) -> None:
+    grading.notes += [f"a hidden check of cell {index + 1} killed the kernel or would not stop: the kernel was "
+                      "started again, the cells up to it run again, and that check failed"
+                      for index in grading.execution.restarts]
+
+
 STEPS: tuple[Callable[[Grading], None], ...] = (
     restore_cells, execute, take_reference, show_nothing_written_after_a_probe, limit_output, score_cells, scrutinise,
-    redact_hidden_text, note_overrides)
+    redact_hidden_text, note_overrides, note_restarts)
 
 
 def grade_notebook(nb: NotebookNode, lab: AutograderLab, spec: RunSpec, reference: dict[str, str] | None = None) -> Graded:

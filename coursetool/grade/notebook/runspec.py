@@ -15,16 +15,21 @@ from coursetool.grade.settings import RunSpec, Settings
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"  # figures become cell outputs, as in Jupyter
 
 
-def run_spec(settings: Settings, skip: frozenset[str] = frozenset()) -> RunSpec:
-    """What each kernel of the run is given; ``skip``: ids of cells not to run."""
+def run_spec(settings: Settings, skip: frozenset[str] = frozenset(), compare_seeds: bool = False) -> RunSpec:
+    """What each kernel of the run is given; ``skip``: ids of cells not to run; ``compare_seeds``: a reference run
+    evaluates each probe under a second seed too."""
     readable = readable_paths(settings.data_root) if settings.sandbox else ()
     devices = device_nodes() if settings.gpu is not None else ()
     return RunSpec(settings.limits, kernel_environment(settings), settings.sandbox, readable, settings.all_hidden(),
-                   settings.threads_per_kernel, skip, devices, settings.warm and not devices)
+                   settings.threads_per_kernel, skip, devices, settings.warm and not devices, settings.probe_seed,
+                   compare_seeds)
 
 
 def grading_key(settings: Settings) -> str:
-    """Hash of everything besides the submission that can change a grade or what a kernel sees."""
+    """Hash of everything besides the submission that can change a grade or what a kernel sees.
+
+    Not the probe seed: each run draws its own, and a student graded by an earlier run under another seed keeps
+    that grade (judged against the reference evaluated with that run's seed)."""
     spec = run_spec(replace(settings, gpu=None))  # which GPU a kernel gets changes no grade
     described = {
         "source": hashlib.sha256(settings.source_notebook.read_bytes()).hexdigest(),
