@@ -157,8 +157,7 @@ def test_a_hidden_check_that_kills_the_kernel_costs_its_own_cell_only(course: Pa
         nb = corpus.solved(course, lab, **{"solution-1": kl_that_crashes_when_probed(crash)})
         corpus.write(nb, submissions / student / f"{lab}.ipynb")
     assert grade(submissions, course, lab, "--jobs", "2", *mode) == 0
-    with open(course / "autograder" / "results" / lab / "grades.csv", newline="") as f:
-        rows = {row["student_id"]: row for row in csv.DictReader(f)}
+    rows = grade_rows(course, lab)
     for student in CRASHES_WHEN_PROBED:
         row = rows[student]
         assert (row["t-kl"], row["t-reparam"], row["status"]) == ("0", "1", "graded"), (student, row)
@@ -179,8 +178,7 @@ def test_what_a_killed_kernel_saw_changed_while_probed_is_still_listed(course: P
     nb = corpus.solved(course, lab, **{"solution-1": patches_while_probed, "solution-2": crashes_when_probed})
     corpus.write(nb, tmp_path / "submissions" / "ana" / f"{lab}.ipynb")
     assert grade(tmp_path / "submissions", course, lab) == 0
-    with open(course / "autograder" / "results" / lab / "grades.csv", newline="") as f:
-        row = next(csv.DictReader(f))
+    row = grade_rows(course, lab)["ana"]
     assert (row["t-kl"], row["t-reparam"], row["status"]) == ("0", "0", "graded"), row
     report = (course / "autograder" / "results" / lab / "report.html").read_text(encoding="utf-8")
     assert "while a hidden check ran" in report.split("Submissions to look at")[1].split("<td>ana</td>")[1]
@@ -195,6 +193,5 @@ def test_probes_that_kill_kernels_again_and_again_end_the_run_after_the_last_res
     nb = corpus.solved(course, lab, **{"solution-1": kl_that_crashes_when_probed(CRASHES_WHEN_PROBED["exits"])})
     corpus.write(nb, tmp_path / "submissions" / "ana" / f"{lab}.ipynb")
     assert grade(tmp_path / "submissions", course, lab) == 0
-    with open(course / "autograder" / "results" / lab / "grades.csv", newline="") as f:
-        row = next(csv.DictReader(f))
+    row = grade_rows(course, lab)["ana"]
     assert (row["t-kl"], row["t-reparam"], row["status"]) == ("0", "0", "kernel died"), row
