@@ -19,10 +19,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from nbgrader.api import Gradebook
-
 from coursetool.grade.course import gradebook as book
-from coursetool.grade.course import lms, similarity
+from coursetool.grade.course import lms
 from coursetool.grade.course.files import refresh_feedback, write_files
 from coursetool.grade.course.local import LocalPool
 from coursetool.grade.course.report import Row, write_reports
@@ -105,6 +103,8 @@ def grade_class(submissions_path: Path, settings: Settings, regrade: bool = Fals
             grade_in_parallel(pending, settings, lab, states, course, grader)
         rows = rows_for(submissions, states, settings, lab, course, penalty_method)
         # similar submissions, while a zip's staged notebooks are still there
+        from coursetool.grade.course import similarity  # copydetect, matplotlib: imported once the grading is done
+
         analysis = similarity.analyse_class(lab, submissions, settings.autograder)
     # feedback again where written answers were graded since; the class's grades.csv, report, similarity and LMS files
     if feedback_from_gradebook:
@@ -177,7 +177,7 @@ def grade_in_parallel(pending: list[Submission], settings: Settings, lab: Autogr
                       grader: Grader) -> None:
     """Grade with ``grader``; record each student once, as soon as the outcome arrives: files, gradebook, then state."""
     recorded: set[str] = set()
-    with Gradebook(settings.gradebook_url, course) as gradebook:
+    with book.open_gradebook(settings.gradebook_url, course) as gradebook:
         for submission, outcome in grader.grade(pending, settings):
             result = outcome.result
             if result.student in recorded:
@@ -199,7 +199,7 @@ def rows_for(submissions: list[Submission], states: StateStore, settings: Settin
              penalty_method: str) -> list[Row]:
     """Each graded student's row; the submission time and late penalty go to the gradebook on the way."""
     rows = []
-    with Gradebook(settings.gradebook_url, course) as gradebook:
+    with book.open_gradebook(settings.gradebook_url, course) as gradebook:
         for submission in submissions:
             result = states.load(submission)
             if result is None:

@@ -21,7 +21,6 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 from nbformat.v4 import new_output
-from nbgrader.preprocessors import LimitOutput
 from vaelab import probes as probe_judge  # numpy only: the package loads its torch modules on first use
 
 from coursetool.grade.kernel import runner
@@ -211,6 +210,8 @@ def take_reference(grading: Grading) -> None:
 
 def limit_output(grading: Grading) -> None:
     """nbgrader's ``LimitOutput``: no cell keeps more than its share of output."""
+    from nbgrader.preprocessors import LimitOutput  # nbgrader: a second to import, not before the first kernel
+
     grading.notebook, _ = LimitOutput().preprocess(grading.notebook, {})
 
 
