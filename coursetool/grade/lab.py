@@ -178,6 +178,7 @@ class AutograderLab:
     def max_auto_score(self) -> float:
         return sum(c.points for c in self.tests)
 
+    @cached_property
     def imported_modules(self) -> list[str]:
         """Every module any cell imports, so the kernel can protect them before student code runs."""
         modules: set[str] = set()
@@ -185,6 +186,7 @@ class AutograderLab:
             modules |= imported_modules(source)
         return sorted(modules)
 
+    @cached_property
     def import_bindings(self) -> list[tuple[str, str, str | None]]:
         """What the lab's own top-level imports bind, so tests get the real modules back."""
         bindings: dict[str, tuple[str, str, str | None]] = {}

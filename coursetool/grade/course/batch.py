@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import resource
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -100,7 +101,7 @@ def grade_class(submissions_path: Path, settings: Settings, regrade: bool = Fals
         announce_lateness(book.due_date(settings.gradebook_url, course, lab.name, due), penalty_method)
         # grade, recording each student as the outcome arrives; then every student's row, late penalty included
         if pending:
-            grade_in_parallel(pending, settings, lab, states, course, grader)
+            workers_cpu = grade_in_parallel(pending, settings, lab, states, course, grader)
         rows = rows_for(submissions, states, settings, lab, course, penalty_method)
         # similar submissions, while a zip's staged notebooks are still there
         from coursetool.grade.course import similarity  # copydetect, matplotlib: imported once the grading is done
@@ -113,6 +114,8 @@ def grade_class(submissions_path: Path, settings: Settings, regrade: bool = Fals
     write_reports(lab, rows, settings.results_dir, similarity.report_section(analysis))
     similarity.write_results(analysis, settings.results_dir)
     announce_class_files(lms.write_files(lab, rows, settings.results_dir, lms_options), len(analysis.flagged))
+    if pending:
+        announce_grader_cpu(len(pending), workers_cpu)
     failed = sum(1 for row in rows if row.status is Status.GRADER_ERROR)
     return Summary(len(submissions), len(pending), len(submissions) - len(pending), failed)
 
@@ -174,12 +177,15 @@ def announce_lateness(due: datetime | None, method: str) -> None:
 
 
 def grade_in_parallel(pending: list[Submission], settings: Settings, lab: AutograderLab, states: StateStore, course: str,
-                      grader: Grader) -> None:
-    """Grade with ``grader``; record each student once, as soon as the outcome arrives: files, gradebook, then state."""
+                      grader: Grader) -> float:
+    """Grade with ``grader``; record each student once, as soon as the outcome arrives: files, gradebook, then state.
+    Returns the CPU seconds the grading processes spent, their kernels' not counted."""
     recorded: set[str] = set()
+    workers_cpu = 0.0
     with book.open_gradebook(settings.gradebook_url, course) as gradebook:
         for submission, outcome in grader.grade(pending, settings):
             result = outcome.result
+            workers_cpu += outcome.grader_cpu
             if result.student in recorded:
                 continue
             write_files(submission, outcome, settings)
@@ -187,6 +193,16 @@ def grade_in_parallel(pending: list[Submission], settings: Settings, lab: Autogr
             states.save(result)
             recorded.add(result.student)
             progress(len(recorded), len(pending), result)
+    return workers_cpu
+
+
+def announce_grader_cpu(graded: int, workers_cpu: float) -> None:
+    """The grader's own CPU time per submission (this process, start-up included, and its grading processes; no
+    kernel's), as a diagnostic."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    own = usage.ru_utime + usage.ru_stime
+    log.info("grader's own CPU: %.2f s per submission (this process %.2f s in all, grading processes %.2f s per "
+             "submission)", (own + workers_cpu) / graded, own, workers_cpu / graded)
 
 
 def progress(done: int, total: int, result: SubmissionResult) -> None:

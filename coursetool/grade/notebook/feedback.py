@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nbformat import NotebookNode
-from nbformat.v4 import new_notebook
 
 from coursetool.grade.lab import AutograderLab, Role, SourceCell
 
@@ -89,8 +88,9 @@ def feedback_html(nb: NotebookNode, lab: AutograderLab, scores: dict[str, float 
 
 
 def warm_up_feedback(lab: AutograderLab) -> None:
-    """Compile the feedback templates once, so that worker processes forked after this inherit them."""
-    feedback_html(new_notebook(), lab, {}, {})
+    """Compile the feedback templates and highlight the lab's own cells once, so that worker processes forked after
+    this inherit them."""
+    feedback_html(lab.notebook, lab, {}, {})
 
 
 def write_feedback(nb: NotebookNode, lab: AutograderLab, scores: dict[str, float | None], comments: dict[str, str | None],

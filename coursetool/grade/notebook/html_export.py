@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -31,15 +32,39 @@ def formgrader_folder() -> Path:
     return Path(spec.submodule_search_locations[0]) / "server_extensions" / "formgrader"
 
 
+class RememberingHighlight(Highlight2HTML):
+    """nbconvert's code highlighting, remembering what it highlighted: the lab's own cells (its text, its tests'
+    visible lines) read the same on every student's page, so they are highlighted once per process."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.remembered = lru_cache(maxsize=4096)(self.highlight)
+
+    def highlight(self, source: str, language: str | None, magics_language: str | None) -> str:
+        return super().__call__(source, language, {"magics_language": magics_language} if magics_language else None)
+
+    def __call__(self, source: str, language: str | None = None, metadata: dict | None = None) -> str:
+        return self.remembered(source, language, (metadata or {}).get("magics_language"))
+
+
 class FeedbackExporter(HTMLExporter):
-    """``HTMLExporter`` rendering a page once: its filters and resources as nbconvert sets them, no re-parse."""
+    """``HTMLExporter`` rendering a page once: its filters and resources as nbconvert sets them, no re-parse, and one
+    highlighter per language for all the pages."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.highlighters: dict[str | None, RememberingHighlight] = {}
+
+    def highlighter(self, lexer: str | None) -> RememberingHighlight:
+        if lexer not in self.highlighters:
+            self.highlighters[lexer] = RememberingHighlight(pygments_lexer=lexer, parent=self)
+        return self.highlighters[lexer]
 
     def from_notebook_node(self, nb: NotebookNode, resources: dict[str, Any] | None = None,
                            **kw: Any) -> tuple[str, dict[str, Any]]:
         language = nb.metadata.get("language_info", {})
         lexer = language.get("pygments_lexer", language.get("name", None))
-        self.register_filter("highlight_code", self.filters.get("highlight_code",
-                                                                Highlight2HTML(pygments_lexer=lexer, parent=self)))
+        self.register_filter("highlight_code", self.filters.get("highlight_code") or self.highlighter(lexer))
         resources = self._init_resources(resources)
         self.register_filter("filter_data_type", WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self,
                                                                        resources=resources))

@@ -326,7 +326,7 @@ def grade_submission(submission: Submission, settings: Settings) -> Outcome:
     Where the grader itself fails with a warm kernel (its fork server gone, a kernel that never
     started), the submission is graded once more on a kernel started anew.
     """
-    started = time.monotonic()
+    started, cpu_started = time.monotonic(), time.process_time()
     try:
         if submission.problem:
             raise Rejected(submission.problem)
@@ -343,4 +343,5 @@ def grade_submission(submission: Submission, settings: Settings) -> Outcome:
     except Exception as error:  # noqa: BLE001 - one broken submission must not stop the class
         outcome = zero_outcome(submission, settings, Status.GRADER_ERROR, f"{type(error).__name__}: {error}")
     outcome.result.seconds = round(time.monotonic() - started, 2)
+    outcome.grader_cpu = time.process_time() - cpu_started
     return outcome
