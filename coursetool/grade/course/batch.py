@@ -13,6 +13,7 @@ import logging
 import os
 import resource
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -101,7 +102,7 @@ def grade_class(submissions_path: Path, settings: Settings, regrade: bool = Fals
         announce_lateness(book.due_date(settings.gradebook_url, course, lab.name, due), penalty_method)
         # grade, recording each student as the outcome arrives; then every student's row, late penalty included
         if pending:
-            workers_cpu = grade_in_parallel(pending, settings, lab, states, course, grader)
+            cpu = grade_in_parallel(pending, settings, lab, states, course, grader)
         rows = rows_for(submissions, states, settings, lab, course, penalty_method)
         # similar submissions, while a zip's staged notebooks are still there
         from coursetool.grade.course import similarity  # copydetect, matplotlib: imported once the grading is done
@@ -115,7 +116,7 @@ def grade_class(submissions_path: Path, settings: Settings, regrade: bool = Fals
     similarity.write_results(analysis, settings.results_dir)
     announce_class_files(lms.write_files(lab, rows, settings.results_dir, lms_options), len(analysis.flagged))
     if pending:
-        announce_grader_cpu(len(pending), workers_cpu)
+        announce_grader_cpu(len(pending), cpu)
     failed = sum(1 for row in rows if row.status is Status.GRADER_ERROR)
     return Summary(len(submissions), len(pending), len(submissions) - len(pending), failed)
 
@@ -176,33 +177,43 @@ def announce_lateness(due: datetime | None, method: str) -> None:
         print(f"due {late.format_time(due) or 'date not set'}; late penalty: {method}", flush=True)
 
 
+@dataclass
+class GraderCpu:
+    """CPU seconds the grader spent on the submissions themselves: grading them (its grading processes, no kernel's)
+    and recording them here."""
+
+    grading: float = 0.0
+    recording: float = 0.0
+
+
 def grade_in_parallel(pending: list[Submission], settings: Settings, lab: AutograderLab, states: StateStore, course: str,
-                      grader: Grader) -> float:
-    """Grade with ``grader``; record each student once, as soon as the outcome arrives: files, gradebook, then state.
-    Returns the CPU seconds the grading processes spent, their kernels' not counted."""
+                      grader: Grader) -> GraderCpu:
+    """Grade with ``grader``; record each student once, as soon as the outcome arrives: files, gradebook, then state."""
     recorded: set[str] = set()
-    workers_cpu = 0.0
+    cpu = GraderCpu()
     with book.open_gradebook(settings.gradebook_url, course) as gradebook:
         for submission, outcome in grader.grade(pending, settings):
             result = outcome.result
-            workers_cpu += outcome.grader_cpu
+            cpu.grading += outcome.grader_cpu
             if result.student in recorded:
                 continue
+            started = time.process_time()
             write_files(submission, outcome, settings)
             book.record(gradebook, lab, result)
             states.save(result)
+            cpu.recording += time.process_time() - started
             recorded.add(result.student)
             progress(len(recorded), len(pending), result)
-    return workers_cpu
+    return cpu
 
 
-def announce_grader_cpu(graded: int, workers_cpu: float) -> None:
-    """The grader's own CPU time per submission (this process, start-up included, and its grading processes; no
-    kernel's), as a diagnostic."""
+def announce_grader_cpu(graded: int, cpu: GraderCpu) -> None:
+    """The grader's own CPU time (no kernel's), as a diagnostic: per submission, and what the run spent once (start-up,
+    the gradebook's lab, the reference solution, the class's files)."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    own = usage.ru_utime + usage.ru_stime
-    log.info("grader's own CPU: %.2f s per submission (this process %.2f s in all, grading processes %.2f s per "
-             "submission)", (own + workers_cpu) / graded, own, workers_cpu / graded)
+    once = usage.ru_utime + usage.ru_stime - cpu.recording
+    log.info("grader's own CPU: %.2f s per submission (grading %.2f, recording %.2f), and %.2f s once for the run",
+             (cpu.grading + cpu.recording) / graded, cpu.grading / graded, cpu.recording / graded, once)
 
 
 def progress(done: int, total: int, result: SubmissionResult) -> None:
