@@ -230,6 +230,10 @@ def lab_table(times: LabTimes) -> list[str]:
         f"grader's own CPU {t.second_cpu:.2f} s per submission (target <= 0.3: {verdict(t.second_cpu, 0.3, True)}) "
         f"beside the lab's own compute of {t.plain:.2f} s",
         "",
+        f"the lab's own compute on {t.jobs} cores: at best {t.plain / t.jobs:.2f} s per submission, so at most "
+        f"{t.nbgrader * t.jobs / t.plain:.2f}x nbgrader and {t.plain / t.jobs / t.plain_at_once:.2f}x plain at once "
+        "for any grader that runs the notebook",
+        "",
     ]
     return rows
 
