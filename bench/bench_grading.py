@@ -1,42 +1,38 @@
-"""Grading speed: ``coursetool grade`` against ``nbgrader autograde`` and plain execution.
+"""Grading speed, lab by lab: ``coursetool grade`` against plain execution and ``nbgrader autograde``.
 
-    python bench/bench_grading.py                       # 8 submissions of the grading fixture lab
-    python bench/bench_grading.py -n 6 --source source --lab lab1_autoencoders
-    python bench/bench_grading.py --workers ""          # without the Dask scaling table
-    python bench/bench_grading.py --no-probes           # without the cost of probes
+    python bench/bench_grading.py                          # the five labs of source/, 4 submissions each
+    python bench/bench_grading.py -n 2 --lab lab1_autoencoders --lab lab4_elbo
+    python bench/bench_grading.py --source tests/grader/fixtures --lab gradelab
 
-N copies of the lab's solution are graded four ways on the same machine, in one run: plain
-execution (nbclient, one notebook after the other, then as many at once as the grader runs:
-the floor any grader pays), ``nbgrader autograde`` (serial), and ``python -m coursetool grade``
-(parallel, sandboxed), with warm kernels (forked from a server that has imported the lab's
-modules) and with ``--cold`` (a new process per kernel); the warm run once more as a second class of the same
-lab is graded, with the probes' reference values stored by the first. Every timed run finds
-the course's gradebook made, as ``generate_assignment`` makes it before nbgrader's.
-Prints wall times, the speed-up over nbgrader, and the cost per submission against plain
-execution: serial (core-seconds: wall time times parallel jobs, divided by N), and run as
-many at once as the grader does (wall time against wall time: the same cores, equally
-shared). Every kernel, in all runs, computes on one thread (as ``coursetool grade`` gives
-each of its parallel kernels), so that all compare the same work per core.
+For each lab, N copies of its solved notebook (``solutions/<lab>.ipynb`` as built, one folder
+per student) are graded on the same machine, one way after the other: plain execution
+(nbclient, one notebook after the other, then as many at once as the grader runs: the floor any
+grader pays), ``python -m coursetool grade`` with warm kernels as the first class of the lab
+(the reference solution runs first) and as a second class (its probe values stored), with
+``--cold`` (a new process per kernel), and ``nbgrader autograde`` (serial). Every kernel, in
+all runs, computes on one thread (as ``coursetool grade`` gives each of its parallel kernels),
+so that all compare the same work per core; every timed ``coursetool grade`` finds the course's
+gradebook made, as ``generate_assignment`` makes it before nbgrader's.
 
-Then the scaling table: the same N graded with ``--scheduler`` on a Dask cluster of 1, 2 and 4
-single-threaded workers started on this machine (``dask scheduler`` and ``dask worker``
-processes; their start-up is not timed, the client's is), in submissions per minute, with the
-estimate it implies for 10,000 submissions on 50 workers and the assumptions behind it.
-
-Last, what probes cost (``bench_probes.py``): a fixture lab graded with its hidden checks as
-probes judged by the grader, reference run included, and as hidden asserts in the kernel.
+Per lab, per submission: the wall times; the grader's own CPU (its processes, no kernel's: the
+line ``coursetool grade`` logs); the ratios warm (second class) / plain at once (target at most
+0.95) and nbgrader / warm (target at least 2.5); then the five labs together. Where a target is
+missed, the lab's own compute per submission (plain serial) stands beside the grader's cost.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
@@ -45,17 +41,45 @@ from nbclient import NotebookClient
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from nbgrader.api import Gradebook  # noqa: E402
-
 from coursetool.build import build_files  # noqa: E402
 from coursetool.grade.course import gradebook as book  # noqa: E402
 from coursetool.grade.lab import AutograderLab  # noqa: E402
-from coursetool.grade.result import SubmissionResult  # noqa: E402
 from coursetool.write import replace_outputs  # noqa: E402
-from tests.grader import corpus  # noqa: E402
-from tests.grader.dask_processes import LocalDask  # noqa: E402
 
-CLASS, CLUSTER = 10_000, 50  # the class size and cluster the scaling estimate is for
+LABS = ("lab1_autoencoders", "lab2_transposed_convolutions", "lab3_kl_and_vae", "lab4_elbo",
+        "lab5_variational_inference")
+GRADER_CPU = re.compile(r"grader's own CPU: ([0-9.]+) s per submission .*, and ([0-9.]+) s once for the run")
+WARM_TARGET, NBGRADER_TARGET = 0.95, 2.5  # warm at most this times plain at once; nbgrader at least this times warm
+
+
+@dataclass
+class LabTimes:
+    """One lab's seconds per submission, each way, and the grader's own CPU per submission."""
+
+    lab: str
+    n: int
+    jobs: int
+    plain: float
+    plain_at_once: float
+    nbgrader: float
+    first: float
+    second: float
+    cold: float
+    first_cpu: float
+    second_cpu: float
+    cold_cpu: float
+    first_once: float  # the run's own CPU besides its submissions (start-up, gradebook, reference solution, reports)
+    second_once: float
+    cold_once: float
+    graded: int  # submissions with full marks in the second class's grades.csv
+
+    @property
+    def warm_vs_plain(self) -> float:
+        return self.second / self.plain_at_once
+
+    @property
+    def nbgrader_vs_warm(self) -> float:
+        return self.nbgrader / self.second
 
 
 def environment() -> dict[str, str]:
@@ -71,12 +95,15 @@ def environment() -> dict[str, str]:
 
 
 def write_submissions(course: Path, lab: str, count: int, folder: Path) -> list[Path]:
-    """``count`` distinct copies of the solved notebook, one folder per student."""
+    """``count`` distinct copies of the lab's solved notebook, one folder per student."""
     paths = []
     for number in range(count):
-        nb = corpus.solved(course, lab)
+        nb = nbformat.read(course / "solutions" / f"{lab}.ipynb", as_version=4)
         nb.cells[0].source += f"\n<!-- student {number} -->"
-        paths.append(corpus.write(nb, folder / f"student{number:02d}" / f"{lab}.ipynb"))
+        path = folder / f"student{number:02d}" / f"{lab}.ipynb"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, path)
+        paths.append(path)
     return paths
 
 
@@ -89,7 +116,8 @@ def timed(action) -> float:
 def execute_plainly(path: Path, workdir: Path) -> None:
     """Execute one notebook the way nbconvert --execute does."""
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(workdir)}}).execute()
+    NotebookClient(nb, kernel_name="python3", allow_errors=True, timeout=1800,
+                   resources={"metadata": {"path": str(workdir)}}).execute()
 
 
 def plain_execution(paths: list[Path], env: dict[str, str], workdir: Path, jobs: int = 1) -> float:
@@ -124,11 +152,19 @@ def prepare_gradebook(course: Path, lab: str) -> None:
     book.prepare_lab(url, book.course_id(autograder), AutograderLab(lab, autograder / "source" / lab))
 
 
-def coursetool_grade(course: Path, lab: str, submissions: Path, env: dict[str, str], *options: str) -> float:
+def coursetool_grade(course: Path, lab: str, submissions: Path, env: dict[str, str],
+                     *options: str) -> tuple[float, float, float]:
+    """Wall seconds of grading the class, and the grader's own CPU as it logs it: per submission, and once for the run."""
     prepare_gradebook(course, lab)
     command = [sys.executable, "-m", "coursetool", "grade", str(submissions), "--lab", lab,
                "--autograder", str(course / "autograder"), *options]
-    return timed(lambda: subprocess.run(command, cwd=REPO, env=env, check=True, capture_output=True))
+    finished: list[subprocess.CompletedProcess] = []
+    wall = timed(lambda: finished.append(subprocess.run(command, cwd=REPO, env=env, check=True, capture_output=True,
+                                                        text=True)))
+    cpu = GRADER_CPU.search(finished[0].stderr)
+    if cpu is None:
+        raise RuntimeError(f"coursetool grade logged no CPU time:\n{finished[0].stderr[-2000:]}")
+    return wall, float(cpu.group(1)), float(cpu.group(2))
 
 
 def with_stored_reference(pristine: Path, graded: Path, lab: str, target: Path) -> Path:
@@ -140,126 +176,107 @@ def with_stored_reference(pristine: Path, graded: Path, lab: str, target: Path) 
     return target
 
 
-def dask_scaling(pristine: Path, lab: str, submissions: Path, env: dict[str, str], counts: list[int],
-                 root: Path) -> dict[int, float]:
-    """Wall seconds of grading the class on a fresh local Dask cluster of each number of workers."""
-    seconds = {}
-    for workers in counts:
-        course, folder = root / f"course-{workers}", root / f"dask-{workers}"
-        shutil.copytree(pristine, course)
-        folder.mkdir()
-        cluster = LocalDask(folder)
-        try:
-            cluster.start(workers)
-            seconds[workers] = coursetool_grade(course, lab, submissions, env, "--scheduler", cluster.address)
-        finally:
-            cluster.stop()
-    return seconds
+def full_marks(course: Path, lab: str) -> int:
+    lines = (course / "autograder" / "results" / lab / "grades.csv").read_text().splitlines()
+    return sum(1 for line in lines[1:] if ",graded," in line)
 
 
-def grades_csv(course: Path, lab: str) -> bytes:
-    return (course / "autograder" / "results" / lab / "grades.csv").read_bytes()
+def measure_lab(built: Path, lab: str, n: int, jobs: int, env: dict[str, str], root: Path) -> LabTimes:
+    """Every way of grading N copies of the lab, in one run, on fresh copies of the built course."""
+    pristine = root / "pristine"
+    shutil.copytree(built, pristine)
+    submissions = root / "submissions"
+    paths = write_submissions(pristine, lab, n, submissions)
+    (root / "work").mkdir()
+    plain = plain_execution(paths, env, root / "work")
+    plain_at_once = plain_execution(paths, env, root / "work", jobs)
+    first_course, cold_course = root / "first", root / "cold"
+    shutil.copytree(pristine, first_course)
+    shutil.copytree(pristine, cold_course)
+    first, first_cpu, first_once = coursetool_grade(first_course, lab, submissions, env, "--jobs", str(jobs))
+    second_course = with_stored_reference(pristine, first_course, lab, root / "second")
+    second, second_cpu, second_once = coursetool_grade(second_course, lab, submissions, env, "--jobs", str(jobs))
+    cold, cold_cpu, cold_once = coursetool_grade(cold_course, lab, submissions, env, "--jobs", str(jobs), "--cold")
+    # after a course grader's run, as the docs say: nbgrader's hidden checks read its probes.json
+    nbgrader = nbgrader_autograde(first_course, lab, submissions, env, root / "nbgrader")
+    return LabTimes(lab, n, jobs, plain / n, plain_at_once / n, nbgrader / n, first / n, second / n, cold / n,
+                    first_cpu, second_cpu, cold_cpu, first_once, second_once, cold_once, full_marks(second_course, lab))
 
 
-def recording_seconds(course: Path, lab: str) -> float:
-    """What the client spends recording one student in the gradebook, from a graded course's state files."""
-    autograder = course / "autograder"
-    states = sorted((autograder / "results" / lab / "state").glob("*.json"))
-    results = [SubmissionResult.from_dict(json.loads(path.read_text())["result"]) for path in states]
-    lab_view = AutograderLab(lab, autograder / "source" / lab)
-    url = f"sqlite:///{(autograder / 'gradebook.db').resolve()}"
-    with Gradebook(url, book.course_id(autograder)) as gradebook:
-        spent = timed(lambda: [book.record(gradebook, lab_view, result) for result in results])
-    return spent / max(1, len(results))
+def verdict(value: float, target: float, at_most: bool) -> str:
+    met = value <= target if at_most else value >= target
+    return "met" if met else "MISSED"
 
 
-def print_scaling(n: int, seconds: dict[int, float], record: float, same: dict[int, bool]) -> None:
-    print(f"\nscaling on a local Dask cluster ({n} submissions, one single-threaded worker per process, "
-          f"{os.cpu_count()} cores):")
-    print("workers  wall (s)  submissions/min  speed-up over 1 worker  grades.csv as the local run")
-    base = seconds.get(1)
-    for workers, wall in seconds.items():
-        speedup = f"{base / wall:.2f}x" if base else "-"
-        print(f"{workers:7d}  {wall:8.1f}  {n / wall * 60:15.1f}  {speedup:>22}  {'same' if same[workers] else 'DIFFERENT'}")
-    if base:
-        print_estimate(n, base, record)
+def lab_table(times: LabTimes) -> list[str]:
+    """One lab's rows: seconds per submission, then the ratios against the targets."""
+    t = times
+    rows = [
+        f"### {t.lab}: {t.n} submissions, {t.jobs} at once ({t.graded}/{t.n} full marks)",
+        "",
+        "| per submission | wall (s) | grader's own CPU (s) | and once per run (s) |",
+        "|---|---:|---:|---:|",
+        f"| plain execution, serial (the lab's own compute) | {t.plain:.2f} | | |",
+        f"| plain execution, {t.jobs} at once | {t.plain_at_once:.2f} | | |",
+        f"| `nbgrader autograde` (serial) | {t.nbgrader:.2f} | | |",
+        f"| `coursetool grade`, warm, first class (reference solution run too) | {t.first:.2f} | {t.first_cpu:.2f} "
+        f"| {t.first_once:.2f} |",
+        f"| `coursetool grade`, warm, second class | {t.second:.2f} | {t.second_cpu:.2f} | {t.second_once:.2f} |",
+        f"| `coursetool grade --cold` | {t.cold:.2f} | {t.cold_cpu:.2f} | {t.cold_once:.2f} |",
+        "",
+        f"warm / plain at once: **{t.warm_vs_plain:.2f}x** (target <= {WARM_TARGET}: "
+        f"{verdict(t.warm_vs_plain, WARM_TARGET, True)}); nbgrader / warm: **{t.nbgrader_vs_warm:.2f}x** "
+        f"(target >= {NBGRADER_TARGET}: {verdict(t.nbgrader_vs_warm, NBGRADER_TARGET, False)}); "
+        f"grader's own CPU {t.second_cpu:.2f} s per submission (target <= 0.3: {verdict(t.second_cpu, 0.3, True)}) "
+        f"beside the lab's own compute of {t.plain:.2f} s",
+        "",
+        f"the lab's own compute on {t.jobs} cores: at best {t.plain / t.jobs:.2f} s per submission, so at most "
+        f"{t.nbgrader * t.jobs / t.plain:.2f}x nbgrader and {t.plain / t.jobs / t.plain_at_once:.2f}x plain at once "
+        "for any grader that runs the notebook",
+        "",
+    ]
+    return rows
 
 
-def print_estimate(n: int, one_worker: float, record: float) -> None:
-    """10,000 submissions on 50 workers, from one worker's rate; the client's recording rate as the other bound."""
-    per_worker = n / one_worker  # submissions per second of one worker, client start-up included
-    grading = CLASS / (CLUSTER * per_worker)
-    recording = CLASS * record
-    print(f"estimate for {CLASS:,} submissions on {CLUSTER} workers: about {max(grading, recording) / 60:.0f} min "
-          f"(grading {grading / 60:.0f} min at {per_worker * 60:.1f} submissions/min per worker; the client records "
-          f"one student in {record * 1000:.0f} ms, {recording / 60:.0f} min for the class, while the workers grade)")
-    print("  assumptions: each worker is one core like these, on its own (the rate measured with 1 worker here,\n"
-          "  this lab and this mode: quick mode, same notebooks); workers scale linearly, as Dask's scheduler hands\n"
-          "  out a task in well under a millisecond and each task carries one notebook; the client's own work\n"
-          "  (files, gradebook, state: one student at a time) overlaps the grading and bounds the rate; start-up of\n"
-          "  the workers (their jobs in the queue) not counted. An estimate, not a measurement.")
+def together_table(all_times: list[LabTimes]) -> list[str]:
+    """The labs together: the same classes one after the other."""
+    def total(field: str) -> float:
+        return sum(getattr(t, field) * t.n for t in all_times)
+    plain_at_once, second, nbgrader = total("plain_at_once"), total("second"), total("nbgrader")
+    cpu = sum(t.second_cpu * t.n for t in all_times) / sum(t.n for t in all_times)
+    return [
+        f"### the {len(all_times)} labs together",
+        "",
+        f"plain at once {plain_at_once:.1f} s, `coursetool grade` warm (second class) {second:.1f} s, "
+        f"`nbgrader autograde` {nbgrader:.1f} s: warm / plain at once **{second / plain_at_once:.2f}x** "
+        f"({verdict(second / plain_at_once, WARM_TARGET, True)}), nbgrader / warm **{nbgrader / second:.2f}x** "
+        f"({verdict(nbgrader / second, NBGRADER_TARGET, False)}); grader's own CPU {cpu:.2f} s per submission",
+        "",
+    ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("-n", type=int, default=8, help="number of submissions")
-    parser.add_argument("--source", type=Path, default=REPO / "tests" / "grader" / "fixtures", help="lab sources to build")
-    parser.add_argument("--lab", default="gradelab")
+    parser.add_argument("-n", type=int, default=4, help="submissions per lab")
+    parser.add_argument("--source", type=Path, default=REPO / "source", help="lab sources to build")
+    parser.add_argument("--lab", action="append", help="a lab to measure (repeatable; default: the five labs)")
     parser.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)))
-    parser.add_argument("--no-probes", action="store_true",
-                        help="leave out what judging hidden checks outside the kernel costs (bench_probes.py)")
-    parser.add_argument("--workers", default="1,2,4",
-                        help="numbers of Dask workers for the scaling table, comma-separated ('' for none)")
+    parser.add_argument("--json", type=Path, default=None, help="also write each lab's times here as it is measured")
     args = parser.parse_args()
-    counts = [int(count) for count in args.workers.split(",") if count.strip()]
     env = environment()
+    os.environ["PATH"] = env["PATH"]  # nbgrader makes the gradebook with the alembic beside this Python
+    measured: list[LabTimes] = []
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
-        tmp_path = Path(tmp)
-        course = tmp_path / "course"
-        replace_outputs(course, build_files(args.source.resolve()))
-        pristine = tmp_path / "pristine"
-        shutil.copytree(course, pristine)
-        submissions = tmp_path / "submissions"
-        paths = write_submissions(course, args.lab, args.n, submissions)
-        (tmp_path / "work").mkdir()
-        plain = plain_execution(paths, env, tmp_path / "work")
-        plain_parallel = plain_execution(paths, env, tmp_path / "work", args.jobs)
-        cold_course = tmp_path / "course-cold"
-        shutil.copytree(course, cold_course)
-        ours = coursetool_grade(course, args.lab, submissions, env, "--jobs", str(args.jobs))
-        stored_course = with_stored_reference(pristine, course, args.lab, tmp_path / "course-stored")
-        stored = coursetool_grade(stored_course, args.lab, submissions, env, "--jobs", str(args.jobs))
-        cold = coursetool_grade(cold_course, args.lab, submissions, env, "--jobs", str(args.jobs), "--cold")
-        # after a course grader's run, as the docs say: nbgrader's hidden checks read its probes.json
-        nbgrader = nbgrader_autograde(course, args.lab, submissions, env, tmp_path / "nbgrader")
-        grades = (course / "autograder" / "results" / args.lab / "grades.csv").read_text().splitlines()
-        same_cold = grades_csv(cold_course, args.lab) == grades_csv(course, args.lab)
-        record = recording_seconds(course, args.lab)
-        scaling = dask_scaling(pristine, args.lab, submissions, env, counts, tmp_path)
-        same = {workers: grades_csv(tmp_path / f"course-{workers}", args.lab) == grades_csv(course, args.lab)
-                for workers in scaling}
-    n = args.n
-    print(f"{n} submissions of {args.lab}, {args.jobs} parallel jobs on {os.cpu_count()} cores")
-    print(f"plain execution (serial)   {plain:7.1f} s  {plain / n:6.2f} s per notebook")
-    print(f"plain execution ({args.jobs} at once) {plain_parallel:7.1f} s  {plain_parallel / n:6.2f} s per notebook (wall)")
-    print(f"nbgrader autograde         {nbgrader:7.1f} s  {nbgrader / n:6.2f} s per submission")
-    print(f"coursetool grade           {ours:7.1f} s  {ours / n:6.2f} s per submission (wall, warm kernels)")
-    print(f"  again, reference stored  {stored:7.1f} s  {stored / n:6.2f} s per submission (a class graded after the "
-          f"first: {nbgrader / stored:.2f}x nbgrader, {stored / plain_parallel:.2f}x plain at once)")
-    print(f"coursetool grade --cold    {cold:7.1f} s  {cold / n:6.2f} s per submission (wall, a new process per kernel)"
-          f"{'' if same_cold else '  GRADES DIFFER from the warm run'}")
-    print(f"speed-up over nbgrader     {nbgrader / ours:7.2f}x (cold: {nbgrader / cold:.2f}x)")
-    print(f"warm against cold          {cold / ours:7.2f}x")
-    print(f"cost per submission vs plain execution (core-seconds): {ours * args.jobs / plain:.2f}x "
-          f"(cold: {cold * args.jobs / plain:.2f}x) against serial; {ours / plain_parallel:.2f}x "
-          f"(cold: {cold / plain_parallel:.2f}x) against {args.jobs} at once, on the same cores")
-    print(f"full marks in grades.csv: {sum(1 for line in grades[1:] if ',graded,' in line)}/{n} graded")
-    if scaling:
-        print_scaling(n, scaling, record, same)
-    if not args.no_probes:
-        from bench.bench_probes import probe_costs  # it builds on this module's helpers
-        print("\nprobes judged outside the kernel against hidden asserts inside it (bench_probes.py):")
-        print("\n".join(probe_costs(n, args.jobs)))
+        built = Path(tmp) / "course"
+        replace_outputs(built, build_files(args.source.resolve()))
+        for lab in args.lab or LABS:
+            measured.append(measure_lab(built, lab, args.n, args.jobs, env, Path(tmp) / lab))
+            print("\n".join(lab_table(measured[-1])), flush=True)
+            if args.json:
+                args.json.write_text(json.dumps([asdict(t) for t in measured], indent=1))
+    print(f"measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores, quick mode\n")
+    if len(measured) > 1:
+        print("\n".join(together_table(measured)))
 
 
 if __name__ == "__main__":

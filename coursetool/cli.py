@@ -5,11 +5,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from coursetool.build import build_files
 from coursetool.errors import BuildError
 from coursetool.grade.command import register as register_grade
 from coursetool.site.command import register as register_site
-from coursetool.write import read_outputs, replace_outputs
 
 
 def add_course_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,6 +16,9 @@ def add_course_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_build(args: argparse.Namespace) -> int:
+    from coursetool.build import build_files  # the build's modules (nbgrader's preprocessors): not for grading
+    from coursetool.write import replace_outputs
+
     try:
         files = build_files(args.source)
     except BuildError as error:
@@ -31,7 +32,9 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from coursetool.build import build_files
     from coursetool.verify import stale_outputs, verify_course
+    from coursetool.write import read_outputs
 
     try:
         files = build_files(args.source)

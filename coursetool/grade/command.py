@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from coursetool.grade.atomic import write_atomically
-from coursetool.grade.course import lms, similarity
+from coursetool.grade.course import lms
 from coursetool.grade.folders import AutograderFolders
 from coursetool.grade.kernel import limits as kernel_limits
 from coursetool.grade.kernel import workdirs
@@ -19,8 +19,7 @@ from coursetool.grade.course.batch import grade_class, usable_cores, warn
 from coursetool.grade.course.cluster import ClusterError, DaskCluster
 from coursetool.grade.intake.late import METHODS, PenaltySettingError, parse_due
 from coursetool.grade.notebook.pipeline import ReferenceSolutionError
-from coursetool.grade.kernel.sandbox import bwrap_works, environment_problem, why_no_sandbox
-from coursetool.grade.notebook.runspec import run_spec
+from coursetool.grade.kernel.sandbox import KernelEnvironmentError, bwrap_works, why_no_sandbox
 from coursetool.grade.settings import Limits, Settings, default_data_root
 from coursetool.grade.intake.submissions import SubmissionsError, discover
 
@@ -86,6 +85,8 @@ def register_similarity(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_similarity(args: argparse.Namespace) -> int:
+    from coursetool.grade.course import similarity  # copydetect, matplotlib: only for this command
+
     show_diagnostics()
     folders = AutograderFolders(args.lab, args.autograder.resolve())
     if not folders.source_notebook.exists():
@@ -181,10 +182,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"no autograder source for lab {args.lab!r} at {settings.source_notebook}: build the course first "
               "(python -m coursetool build)", file=sys.stderr)
         return 2
-    problem = None if args.scheduler else environment_problem(run_spec(settings))
-    if problem:
-        print(problem, file=sys.stderr)
-        return 2
     if not args.submissions.exists():
         print(f"no submissions at {args.submissions}", file=sys.stderr)
         return 2
@@ -193,7 +190,8 @@ def run(args: argparse.Namespace) -> int:
                               feedback_from_gradebook=args.refresh_feedback, due=args.due, late_penalty=args.late_penalty,
                               grader=DaskCluster(args.scheduler) if args.scheduler else None,
                               only=frozenset(args.student), lms_options=lms_options(args))
-    except (SubmissionsError, PenaltySettingError, ClusterError, ReferenceSolutionError, lms.RosterError) as error:
+    except (SubmissionsError, PenaltySettingError, ClusterError, ReferenceSolutionError, lms.RosterError,
+            KernelEnvironmentError) as error:
         print(error, file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -9,8 +9,6 @@ from pathlib import Path
 
 import nbformat
 from nbformat import NotebookNode
-from nbgrader import utils
-from nbgrader.preprocessors import ClearSolutions
 from coursetool.probes import REFERENCE_FILE, ProbeRecord, records_of
 
 
@@ -27,6 +25,8 @@ class Role(enum.Enum):
 def role_of(cell: NotebookNode) -> Role:
     if "nbgrader" not in cell.metadata:
         return Role.FREE
+    from nbgrader import utils  # nbgrader takes a second to import: where a lab's cells are first looked at
+
     if utils.is_grade(cell) and not utils.is_solution(cell):
         return Role.TEST
     if utils.is_solution(cell):
@@ -40,6 +40,8 @@ STUDENT_ROLES = frozenset({Role.SOLUTION, Role.ANSWER, Role.FREE})
 
 def release_view(cell: NotebookNode) -> NotebookNode:
     """The cell as the student received it: solutions stubbed, hidden tests removed."""
+    from nbgrader.preprocessors import ClearSolutions
+
     released = nbformat.from_dict(cell)
     if role_of(cell) in (Role.SOLUTION, Role.ANSWER):
         released, _ = ClearSolutions().preprocess_cell(released, {"language": "python"}, 0)
@@ -141,6 +143,8 @@ class SourceCell:
             return frozenset()
         text = self.released.source
         if self.role is Role.SOLUTION:
+            from nbgrader.preprocessors import ClearSolutions
+
             outside = ClearSolutions().code_stub["python"]
             text = "\n".join(line for line in text.splitlines() if line.strip() not in outside.splitlines())
         return significant_lines(text)
@@ -153,7 +157,14 @@ class AutograderLab:
         self.name = name
         self.source_dir = source_dir
         self.notebook = nbformat.read(source_dir / f"{name}.ipynb", as_version=4)
-        self.cells = [SourceCell(i, cell, role_of(cell), release_view(cell)) for i, cell in enumerate(self.notebook.cells)]
+
+    @cached_property
+    def cells(self) -> list[SourceCell]:
+        """Each cell with its role and release view (read when first needed: a warm kernel starts before)."""
+        return [SourceCell(i, cell, role_of(cell), release_view(cell)) for i, cell in enumerate(self.notebook.cells)]
+
+    def code_sources(self) -> list[str]:
+        return [cell.source for cell in self.notebook.cells if cell.cell_type == "code"]
 
     @property
     def tests(self) -> list[SourceCell]:
@@ -167,20 +178,20 @@ class AutograderLab:
     def max_auto_score(self) -> float:
         return sum(c.points for c in self.tests)
 
+    @cached_property
     def imported_modules(self) -> list[str]:
         """Every module any cell imports, so the kernel can protect them before student code runs."""
         modules: set[str] = set()
-        for cell in self.cells:
-            if cell.cell.cell_type == "code":
-                modules |= imported_modules(cell.cell.source)
+        for source in self.code_sources():
+            modules |= imported_modules(source)
         return sorted(modules)
 
+    @cached_property
     def import_bindings(self) -> list[tuple[str, str, str | None]]:
         """What the lab's own top-level imports bind, so tests get the real modules back."""
         bindings: dict[str, tuple[str, str, str | None]] = {}
-        for cell in self.cells:
-            if cell.cell.cell_type == "code":
-                bindings.update((binding[0], binding) for binding in import_bindings(cell.cell.source))
+        for source in self.code_sources():
+            bindings.update((binding[0], binding) for binding in import_bindings(source))
         return list(bindings.values())
 
     def support_files(self) -> list[Path]:

@@ -47,8 +47,10 @@ class Outcome:
 
     ``autograded`` is the executed notebook (hidden tests included), None when nothing ran;
     ``feedback`` is the student's HTML page. Only the process that grades the class writes them.
+    ``grader_cpu``: the CPU seconds the grading process spent on it, its kernel's not counted.
     """
 
     result: SubmissionResult
     autograded: bytes | None
     feedback: bytes
+    grader_cpu: float = 0.0

@@ -11,7 +11,7 @@ student's process; ``check_probe`` does the same comparison inside a kernel, for
 run nbgrader's own autograde with the reference values in ``probes.json``.
 
 The standard library and numpy only (torch is imported where a probe is evaluated): the
-grader loads this file by itself to judge, without the package and torch.
+grader imports it (``import vaelab.probes`` loads none of the package's torch modules) to judge without torch.
 """
 from __future__ import annotations
 

@@ -104,14 +104,16 @@ def test_a_probe_raises_no_warning():
 
 
 def test_the_grader_judges_tensors_without_importing_torch():
-    """The grader loads the probe module by its file: every grading process is spared torch."""
+    """The grader judges probes with vaelab.probes: the package's torch modules stay unloaded in its processes."""
     script = f"""
 import sys
-from coursetool.grade.notebook.pipeline import probe_judge
-judge = probe_judge().judge
+from coursetool.grade.kernel.runner import Execution
+from coursetool.grade.notebook.pipeline import probe_failures
 same, other = {as_json(torch.arange(3.0))!r}, {as_json(torch.arange(3.0) + 1)!r}
-assert judge(same, same, 1e-6, 1e-4) is None and judge(same, other, 1e-6, 1e-4) == "wrong values"
-assert "torch" not in sys.modules and "vaelab" not in sys.modules, sorted(m for m in sys.modules if "torch" in m)
+records = [{{"id": "p", "atol": 1e-6, "rtol": 1e-4, "message": "the mean is wrong"}}]
+assert probe_failures(records, Execution(probes={{"p": same}}), {{"p": same}}) == []
+assert probe_failures(records, Execution(probes={{"p": other}}), {{"p": same}}) == ["the mean is wrong (wrong values)"]
+assert "torch" not in sys.modules, sorted(m for m in sys.modules if m.startswith("vaelab"))
 """
     run = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr

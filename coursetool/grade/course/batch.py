@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import logging
 import os
+import resource
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,10 +21,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from nbgrader.api import Gradebook
-
 from coursetool.grade.course import gradebook as book
-from coursetool.grade.course import lms, similarity
+from coursetool.grade.course import lms
 from coursetool.grade.course.files import refresh_feedback, write_files
 from coursetool.grade.course.local import LocalPool
 from coursetool.grade.course.report import Row, write_reports
@@ -102,9 +102,11 @@ def grade_class(submissions_path: Path, settings: Settings, regrade: bool = Fals
         announce_lateness(book.due_date(settings.gradebook_url, course, lab.name, due), penalty_method)
         # grade, recording each student as the outcome arrives; then every student's row, late penalty included
         if pending:
-            grade_in_parallel(pending, settings, lab, states, course, grader)
+            cpu = grade_in_parallel(pending, settings, lab, states, course, grader)
         rows = rows_for(submissions, states, settings, lab, course, penalty_method)
         # similar submissions, while a zip's staged notebooks are still there
+        from coursetool.grade.course import similarity  # copydetect, matplotlib: imported once the grading is done
+
         analysis = similarity.analyse_class(lab, submissions, settings.autograder)
     # feedback again where written answers were graded since; the class's grades.csv, report, similarity and LMS files
     if feedback_from_gradebook:
@@ -113,6 +115,8 @@ def grade_class(submissions_path: Path, settings: Settings, regrade: bool = Fals
     write_reports(lab, rows, settings.results_dir, similarity.report_section(analysis))
     similarity.write_results(analysis, settings.results_dir)
     announce_class_files(lms.write_files(lab, rows, settings.results_dir, lms_options), len(analysis.flagged))
+    if pending:
+        announce_grader_cpu(len(pending), cpu)
     failed = sum(1 for row in rows if row.status is Status.GRADER_ERROR)
     return Summary(len(submissions), len(pending), len(submissions) - len(pending), failed)
 
@@ -173,20 +177,43 @@ def announce_lateness(due: datetime | None, method: str) -> None:
         print(f"due {late.format_time(due) or 'date not set'}; late penalty: {method}", flush=True)
 
 
+@dataclass
+class GraderCpu:
+    """CPU seconds the grader spent on the submissions themselves: grading them (its grading processes, no kernel's)
+    and recording them here."""
+
+    grading: float = 0.0
+    recording: float = 0.0
+
+
 def grade_in_parallel(pending: list[Submission], settings: Settings, lab: AutograderLab, states: StateStore, course: str,
-                      grader: Grader) -> None:
+                      grader: Grader) -> GraderCpu:
     """Grade with ``grader``; record each student once, as soon as the outcome arrives: files, gradebook, then state."""
     recorded: set[str] = set()
-    with Gradebook(settings.gradebook_url, course) as gradebook:
+    cpu = GraderCpu()
+    with book.open_gradebook(settings.gradebook_url, course) as gradebook:
         for submission, outcome in grader.grade(pending, settings):
             result = outcome.result
+            cpu.grading += outcome.grader_cpu
             if result.student in recorded:
                 continue
+            started = time.process_time()
             write_files(submission, outcome, settings)
             book.record(gradebook, lab, result)
             states.save(result)
+            cpu.recording += time.process_time() - started
             recorded.add(result.student)
             progress(len(recorded), len(pending), result)
+    return cpu
+
+
+def announce_grader_cpu(graded: int, cpu: GraderCpu) -> None:
+    """The grader's own CPU time (no kernel's), as a diagnostic: per submission, and what the run spent once (start-up,
+    the gradebook's lab, the reference solution, the class's files)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    once = usage.ru_utime + usage.ru_stime - cpu.recording
+    log.info("grader's own CPU: %.2f s per submission (grading %.2f, recording %.2f), and %.2f s once for the run",
+             (cpu.grading + cpu.recording) / graded, cpu.grading / graded, cpu.recording / graded, once)
 
 
 def progress(done: int, total: int, result: SubmissionResult) -> None:
@@ -199,7 +226,7 @@ def rows_for(submissions: list[Submission], states: StateStore, settings: Settin
              penalty_method: str) -> list[Row]:
     """Each graded student's row; the submission time and late penalty go to the gradebook on the way."""
     rows = []
-    with Gradebook(settings.gradebook_url, course) as gradebook:
+    with book.open_gradebook(settings.gradebook_url, course) as gradebook:
         for submission in submissions:
             result = states.load(submission)
             if result is None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import shutil
 
 import nbformat
-from nbgrader.api import Gradebook
 
 from coursetool.grade.atomic import write_atomically
 from coursetool.grade.course import gradebook as book
@@ -36,7 +35,7 @@ def refresh_feedback(settings: Settings, lab: AutograderLab, students: list[str]
     and comments. No notebook runs again. Returns how many pages were written.
     """
     written = 0
-    with Gradebook(settings.gradebook_url, course) as gradebook:
+    with book.open_gradebook(settings.gradebook_url, course) as gradebook:
         for student in students:
             path = settings.autograded_notebook(student)
             if not path.exists():

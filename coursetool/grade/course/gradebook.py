@@ -1,20 +1,27 @@
-"""The nbgrader gradebook: the lab's cells once per run, then one student at a time from one process."""
+"""The nbgrader gradebook: the lab's cells once per run, then one student at a time from one process.
+
+nbgrader's gradebook and preprocessors (with SQLAlchemy: a second to import) are imported where
+they are first used, after a run has started its kernels.
+"""
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nbformat
-from nbgrader.api import Gradebook
-from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, ClearSolutions, ComputeChecksums, LockCells, SaveCells
-from sqlalchemy.exc import SAWarning
 from traitlets.config.loader import PyFileConfigLoader
 
 from coursetool.grade.lab import AutograderLab
 from coursetool.grade.intake.late import Lateness, penalty
 from coursetool.grade.result import SubmissionResult
 from coursetool.grade.intake.submissions import Submission
+
+if TYPE_CHECKING:
+    from nbgrader.api import Gradebook
 
 
 def course_id(autograder: Path) -> str:
@@ -26,8 +33,13 @@ def course_id(autograder: Path) -> str:
     return config.CourseDirectory.get("course_id", "default_course")
 
 
-# generate_assignment's steps before SaveCells (header, footer and AUTOTEST cells are not used here)
-ASSIGNMENT_STEPS = (LockCells, ClearSolutions, ClearOutput, CheckCellMetadata, ComputeChecksums)
+@contextmanager
+def open_gradebook(url: str, course: str) -> Iterator[Gradebook]:
+    """nbgrader's gradebook at ``url``, closed afterwards."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(url, course) as gradebook:
+        yield gradebook
 
 
 def assignment_notebook(lab: AutograderLab) -> nbformat.NotebookNode:
@@ -35,15 +47,20 @@ def assignment_notebook(lab: AutograderLab) -> nbformat.NotebookNode:
 
     Hidden tests stay in: generate_assignment removes them only after saving the cells.
     """
+    from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, ClearSolutions, ComputeChecksums, LockCells
+
     nb, resources = nbformat.from_dict(lab.notebook), {}
-    for step in ASSIGNMENT_STEPS:
+    # generate_assignment's steps before SaveCells (header, footer and AUTOTEST cells are not used here)
+    for step in (LockCells, ClearSolutions, ClearOutput, CheckCellMetadata, ComputeChecksums):
         nb, resources = step().preprocess(nb, resources)
     return nb
 
 
 def prepare_lab(url: str, course: str, lab: AutograderLab) -> None:
     """Create the assignment and save its cells exactly as generate_assignment does."""
-    with Gradebook(url, course) as gradebook:
+    from nbgrader.preprocessors import SaveCells
+
+    with open_gradebook(url, course) as gradebook:
         gradebook.update_or_create_assignment(lab.name)
     resources = {"nbgrader": {"notebook": lab.name, "assignment": lab.name, "db_url": url}}
     SaveCells().preprocess(assignment_notebook(lab), resources)
@@ -51,6 +68,8 @@ def prepare_lab(url: str, course: str, lab: AutograderLab) -> None:
 
 def record(gradebook: Gradebook, lab: AutograderLab, result: SubmissionResult) -> None:
     """Save one student's automatic scores, keeping any manual score a grader gave (as SaveAutoGrades)."""
+    from sqlalchemy.exc import SAWarning
+
     gradebook.update_or_create_student(result.student)
     with warnings.catch_warnings():
         # nbgrader's add_submission trips SQLAlchemy 2's autoflush warnings; the rows are written correctly
@@ -81,7 +100,7 @@ def cell_scores(gradebook: Gradebook, lab: AutograderLab, student: str) -> dict[
 
 def due_date(url: str, course: str, lab: str, due: datetime | None = None) -> datetime | None:
     """The assignment's due date (naive UTC), after setting it to ``due`` when given."""
-    with Gradebook(url, course) as gradebook:
+    with open_gradebook(url, course) as gradebook:
         if due is not None:
             gradebook.update_or_create_assignment(lab, duedate=due)
         return gradebook.find_assignment(lab).duedate

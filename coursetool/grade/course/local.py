@@ -12,6 +12,7 @@ from coursetool.grade.intake.submissions import Submission
 from coursetool.grade.kernel import limits as kernel_limits
 from coursetool.grade.kernel.gpus import gpu_for
 from coursetool.grade.kernel.runner import warm_server
+from coursetool.grade.kernel.sandbox import KernelEnvironmentError, environment_problem
 from coursetool.grade.lab import AutograderLab
 from coursetool.grade.notebook.pipeline import grade_submission, reference_values, warm_up
 from coursetool.grade.notebook.runspec import run_spec
@@ -46,8 +47,13 @@ class LocalPool:
         return f"{self.jobs} at a time"
 
     def get_ready(self, settings: Settings) -> None:
-        """Start the fork server: it imports the lab's modules while the gradebook is prepared."""
-        warm_server(AutograderLab(settings.lab, settings.source_dir), run_spec(settings), wait=False)
+        """Start the fork server (it imports the lab's modules while the gradebook is prepared) and meanwhile check
+        that the kernel's Python starts in the sandbox: KernelEnvironmentError if not, before any notebook runs."""
+        spec = run_spec(settings)
+        warm_server(AutograderLab(settings.lab, settings.source_dir), spec, wait=False)
+        problem = environment_problem(spec)
+        if problem:
+            raise KernelEnvironmentError(problem)
 
     def reference(self, settings: Settings, lab: AutograderLab) -> dict[str, str]:
         return reference_here(settings, lab)

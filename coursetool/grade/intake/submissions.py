@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-from nbgrader.utils import parse_utc
 
 MAX_MEMBER_BYTES = 50 * 1024 * 1024
 MAX_TIMESTAMP_BYTES = 1024
@@ -233,6 +232,8 @@ def unwrap(folder: Path) -> Path:
 
 def read_timestamp(path: Path) -> tuple[datetime | None, str]:
     """The time in an nbgrader ``timestamp.txt`` (UTC), or a note on why it could not be read."""
+    from nbgrader.utils import parse_utc  # nbgrader takes a second to import: only for submissions with a timestamp
+
     text = path.read_bytes()[:MAX_TIMESTAMP_BYTES].decode("utf-8", "replace").strip()
     try:
         return parse_utc(text), ""

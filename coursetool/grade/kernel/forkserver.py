@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ctypes
 import importlib
+import importlib.util
 import json
 import os
 import resource
@@ -204,13 +205,22 @@ def read_line(connection: socket.socket) -> bytes:
     return data
 
 
+def load_lazy_names(module: object) -> None:
+    """A package that loads its public names on first use (PEP 562): load them now, its submodules left as they are."""
+    if "__getattr__" not in vars(module) or not hasattr(module, "__path__"):
+        return
+    for attribute in getattr(module, "__all__", ()):
+        if attribute not in vars(module) and importlib.util.find_spec(f"{module.__name__}.{attribute}") is None:
+            getattr(module, attribute, None)
+
+
 def serve(address: str, warm_root: str, sandboxed: bool, modules: list[str]) -> None:
     """Import once, then fork a keeper per request."""
     for name in (*KERNEL_MODULES, *modules):
         if name.startswith(NOT_BEFORE_THE_SHELL):
             continue
         try:
-            importlib.import_module(name)
+            load_lazy_names(importlib.import_module(name))
         except Exception:  # a module of the lab's own folder, or one that fails: the kernel imports it itself
             pass
     if sys.path and sys.path[0] == "":

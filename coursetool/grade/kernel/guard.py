@@ -20,6 +20,7 @@ same process as the student's code.
 import builtins
 import contextlib
 import importlib
+import importlib.util
 import json
 import sys
 
@@ -45,9 +46,22 @@ def callables_of(namespace):
     return {name: value for name, value in list(namespace.items()) if callable(value)}
 
 
+def load_lazy_names(module):
+    """A package that loads its public names on first use (PEP 562): load them now, so that the pristine copies
+    hold them; its submodules are left as they are."""
+    if "__getattr__" not in vars(module) or not hasattr(module, "__path__"):
+        return
+    for attribute in getattr(module, "__all__", ()):
+        if attribute not in vars(module) and importlib.util.find_spec(f"{module.__name__}.{attribute}") is None:
+            getattr(module, attribute, None)
+
+
 def import_quietly(name):
+    """The module, its public names loaded (a package may load them lazily, PEP 562); None if it cannot import."""
     try:
-        return importlib.import_module(name)
+        module = importlib.import_module(name)
+        load_lazy_names(module)
+        return module
     except Exception:  # noqa: BLE001 - a module the lab cannot import is not ours to guard
         return None
 

@@ -207,7 +207,7 @@ class NotebookRun:
         self.spec = spec
         self.plans = plan_cells(client.nb, lab)
         self.guard = f"_grader_{secrets.token_hex(8)}"
-        self.protected = set(BUILTIN_NAMES) | {binding[0] for binding in lab.import_bindings()}
+        self.protected = set(BUILTIN_NAMES) | {binding[0] for binding in lab.import_bindings}
         self.deadline = resume.deadline if resume else time.monotonic() + spec.limits.notebook_timeout
         self.execution = Execution()
         self.killed_in: int | None = None  # the test cell whose probe killed this kernel
@@ -280,7 +280,7 @@ class NotebookRun:
 
     async def install_guard(self) -> None:
         code = GUARD_INSTALL.format(source=Path(kernel_guard.__file__).read_text(), name=self.guard,
-                                    modules=self.lab.imported_modules(), bindings=self.lab.import_bindings())
+                                    modules=self.lab.imported_modules, bindings=self.lab.import_bindings)
         reply = await self.request(code, timeout=max(GUARD_INSTALL_SECONDS, self.cell_timeout()))
         if reply is None or reply["content"]["status"] != "ok":
             raise RuntimeError(f"the grader could not prepare the kernel: {reply and reply['content']}")
@@ -541,7 +541,7 @@ def warm_server(lab: AutograderLab, spec: RunSpec, wait: bool = True) -> ForkSer
     if not spec.warm:
         return None
     try:
-        return fork_server(spec, lab.imported_modules(), wait)
+        return fork_server(spec, lab.imported_modules, wait)
     except (OSError, RuntimeError) as error:
         log.warning("warm kernels unavailable, starting each kernel anew: %s", error)
         return None

@@ -177,6 +177,10 @@ def launch_prefix(spec: RunSpec, scratch: Path, runtime: Path) -> list[str]:
 PREFLIGHT = "import ipykernel, IPython, matplotlib_inline, vaelab"
 
 
+class KernelEnvironmentError(RuntimeError):
+    """The kernel's Python does not start in the sandbox (``environment_problem`` says why)."""
+
+
 def environment_problem(spec: RunSpec) -> str | None:
     """None if the kernel's Python starts in ``spec``'s sandbox and imports what a kernel needs, else why not:
     a Python environment the sandbox cannot reach is found before any student is graded."""

@@ -10,69 +10,56 @@ import copy
 import html
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import nbgrader
-from nbconvert.exporters import HTMLExporter
-from nbconvert.preprocessors import Preprocessor
 from nbformat import NotebookNode
-from nbformat.v4 import new_notebook
-from traitlets.config import Config
 
 from coursetool.grade.lab import AutograderLab, Role, SourceCell
 
-FORMGRADER = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader"
+if TYPE_CHECKING:
+    from coursetool.grade.notebook.html_export import FeedbackExporter
 
 
-class HideTestSource(Preprocessor):
+def hide_test_source(nb: NotebookNode, origins: list[SourceCell | None]) -> None:
     """Test cells: visible lines only; errors reduced to their name and message."""
-
-    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
-        for cell, source in zip(nb.cells, resources["origins"]):
-            if source is None or source.role is not Role.TEST:
-                continue
-            cell.source = source.released.source
-            for output in cell.get("outputs", []):
-                if output.output_type == "error":
-                    output.traceback = [f"{output.ename}: {output.evalue}"]
-        return nb, resources
+    for cell, source in zip(nb.cells, origins):
+        if source is None or source.role is not Role.TEST:
+            continue
+        cell.source = source.released.source
+        for output in cell.get("outputs", []):
+            if output.output_type == "error":
+                output.traceback = [f"{output.ename}: {output.evalue}"]
 
 
-class AnnotateScores(Preprocessor):
-    """What nbgrader's GetGrades puts in the notebook: each graded cell's score and comment.
+def annotate_scores(nb: NotebookNode, origins: list[SourceCell | None], lab: AutograderLab,
+                    scores: dict[str, float | None], comments: dict[str, str | None]) -> dict[str, Any]:
+    """What nbgrader's GetGrades puts in the notebook: each graded cell's score and comment; returns the page's
+    ``nbgrader`` resources (the notebook's score).
 
-    ``resources["scores"]`` maps grade ids to points (None: waiting for a grader) and
-    ``resources["comments"]`` maps them to a grader's comment.
+    ``scores`` maps grade ids to points (None: waiting for a grader), ``comments`` maps them to a grader's comment.
     """
-
-    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
-        scores: dict[str, float | None] = resources["scores"]
-        for cell, source in zip(nb.cells, resources["origins"]):
-            if source is None or source.role not in (Role.TEST, Role.ANSWER, Role.SOLUTION):
-                continue
-            nbgrader_metadata = cell.metadata.nbgrader
-            nbgrader_metadata["comment"] = resources["comments"].get(source.grade_id)
-            if source.role in (Role.TEST, Role.ANSWER):
-                nbgrader_metadata["score"] = scores.get(source.grade_id, 0.0)
-                nbgrader_metadata["points"] = source.points
-        lab: AutograderLab = resources["lab"]
-        resources["nbgrader"] = {
-            "notebook": lab.name,
-            "score": sum(score for score in scores.values() if score is not None),
-            "max_score": sum(c.points for c in lab.cells if c.role in (Role.TEST, Role.ANSWER)),
-            "late_penalty": 0,
-        }
-        return nb, resources
+    for cell, source in zip(nb.cells, origins):
+        if source is None or source.role not in (Role.TEST, Role.ANSWER, Role.SOLUTION):
+            continue
+        nbgrader_metadata = cell.metadata.nbgrader
+        nbgrader_metadata["comment"] = comments.get(source.grade_id)
+        if source.role in (Role.TEST, Role.ANSWER):
+            nbgrader_metadata["score"] = scores.get(source.grade_id, 0.0)
+            nbgrader_metadata["points"] = source.points
+    return {
+        "notebook": lab.name,
+        "score": sum(score for score in scores.values() if score is not None),
+        "max_score": sum(c.points for c in lab.cells if c.role in (Role.TEST, Role.ANSWER)),
+        "late_penalty": 0,
+    }
 
 
 @lru_cache(maxsize=1)
-def exporter() -> HTMLExporter:
-    """nbgrader's feedback template; one exporter per process, so its templates compile once."""
-    config = Config()
-    config.HTMLExporter.template_name = "feedback"
-    config.HTMLExporter.extra_template_basedirs = [str(FORMGRADER / "templates")]
-    config.HTMLExporter.extra_template_paths = [str(FORMGRADER / "static" / "node_modules" / "bootstrap" / "dist" / "css")]
-    return HTMLExporter(config=config)
+def exporter() -> FeedbackExporter:
+    """nbgrader's feedback template; one exporter per process, so its templates compile once (nbconvert imported here)."""
+    from coursetool.grade.notebook.html_export import feedback_exporter
+
+    return feedback_exporter()
 
 
 def write_html(text: str, path: Path) -> None:
@@ -93,17 +80,17 @@ def feedback_html(nb: NotebookNode, lab: AutograderLab, scores: dict[str, float 
     ``scores`` maps every graded cell's id to its points (None: waiting for a grader).
     """
     nb = copy.deepcopy(nb)
-    resources: dict[str, Any] = {"lab": lab, "origins": origins_by_grade_id(lab, nb), "scores": scores,
-                                 "comments": comments}
-    for step in (HideTestSource(), AnnotateScores()):
-        nb, resources = step.preprocess(nb, resources)
-    body, _ = exporter().from_notebook_node(nb, resources={"nbgrader": resources["nbgrader"]})
+    origins = origins_by_grade_id(lab, nb)
+    hide_test_source(nb, origins)
+    grades = annotate_scores(nb, origins, lab, scores, comments)
+    body, _ = exporter().from_notebook_node(nb, resources={"nbgrader": grades})
     return body
 
 
 def warm_up_feedback(lab: AutograderLab) -> None:
-    """Compile the feedback templates once, so that worker processes forked after this inherit them."""
-    feedback_html(new_notebook(), lab, {}, {})
+    """Compile the feedback templates and highlight the lab's own cells once, so that worker processes forked after
+    this inherit them."""
+    feedback_html(lab.notebook, lab, {}, {})
 
 
 def write_feedback(nb: NotebookNode, lab: AutograderLab, scores: dict[str, float | None], comments: dict[str, str | None],

@@ -11,19 +11,17 @@ grades the class writes them, and the gradebook.
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from types import ModuleType
 
 import nbformat
 from nbformat import NotebookNode
 from nbformat.v4 import new_output
-from nbgrader.preprocessors import LimitOutput
+from vaelab import probes as probe_judge  # numpy only: the package loads its torch modules on first use
 
 from coursetool.grade.kernel import runner
 from coursetool.grade.notebook.feedback import feedback_html, rejection_html, warm_up_feedback
@@ -88,29 +86,15 @@ def read_submission(path: Path) -> NotebookNode:
     return notebook
 
 
-@lru_cache(maxsize=1)
-def probe_judge() -> ModuleType:
-    """vaelab's probe module, loaded from its file alone: judging needs numpy, not the package (which imports torch)."""
-    package = importlib.util.find_spec("vaelab")  # finds the package without importing it
-    if package is None or not package.submodule_search_locations:
-        raise RuntimeError("the course helpers (vaelab) are not installed: the grader judges probes with them")
-    spec = importlib.util.spec_from_file_location("coursetool_probe_judge",
-                                                  Path(package.submodule_search_locations[0]) / "probes.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def probe_failures(records: list[ProbeRecord], execution: runner.Execution, reference: dict[str, str]) -> list[str]:
     """The messages of a test cell's probes whose value differs from the reference, judged here."""
     if not records:
         return []
-    judge = probe_judge().judge
     failures = []
     for record in records:
         if record.id not in reference:
             raise RuntimeError(f"no reference value for probe {record.id}: compute the reference values again")
-        problem = judge(reference[record.id], execution.probes.get(record.id, ""), record.atol, record.rtol)
+        problem = probe_judge.judge(reference[record.id], execution.probes.get(record.id, ""), record.atol, record.rtol)
         if problem:
             failures.append(f"{record.message} ({problem})")
     return failures
@@ -141,12 +125,11 @@ def score(nb: NotebookNode, origins: list[SourceCell | None], execution: runner.
 
 def reference_problems(lab: AutograderLab, execution: runner.Execution) -> list[str]:
     """Probes of the reference solution that give no usable value, or not the same one twice."""
-    describe = probe_judge().describe
     problems = []
     for probe_id, record in lab.probes.items():
         value = json.loads(execution.probes.get(probe_id) or '{"kind": "error", "type": "no answer"}')
         if value["kind"] in ("error", "unsupported"):
-            problems.append(f"probe {probe_id} ({record.expression}) gives {describe(value)} on the reference solution")
+            problems.append(f"probe {probe_id} ({record.expression}) gives {probe_judge.describe(value)} on the reference solution")
         elif probe_id in execution.unsteady:
             problems.append(f"probe {probe_id} ({record.expression}) gives another value each time: "
                             "make it deterministic (seeded inputs, a statistic of many samples)")
@@ -229,6 +212,8 @@ def take_reference(grading: Grading) -> None:
 
 def limit_output(grading: Grading) -> None:
     """nbgrader's ``LimitOutput``: no cell keeps more than its share of output."""
+    from nbgrader.preprocessors import LimitOutput  # nbgrader: a second to import, not before the first kernel
+
     grading.notebook, _ = LimitOutput().preprocess(grading.notebook, {})
 
 
@@ -339,10 +324,8 @@ def zero_outcome(submission: Submission, settings: Settings, status: Status, rea
 
 def warm_up(lab: AutograderLab) -> None:
     """Load what grading a submission needs once, so that worker processes forked after this start ready:
-    the feedback templates and, for a lab with probes, the module that judges them."""
+    the feedback templates."""
     warm_up_feedback(lab)
-    if lab.probes:
-        probe_judge()
 
 
 def grade_submission(submission: Submission, settings: Settings) -> Outcome:
@@ -351,7 +334,7 @@ def grade_submission(submission: Submission, settings: Settings) -> Outcome:
     Where the grader itself fails with a warm kernel (its fork server gone, a kernel that never
     started), the submission is graded once more on a kernel started anew.
     """
-    started = time.monotonic()
+    started, cpu_started = time.monotonic(), time.process_time()
     try:
         if submission.problem:
             raise Rejected(submission.problem)
@@ -368,4 +351,5 @@ def grade_submission(submission: Submission, settings: Settings) -> Outcome:
     except Exception as error:  # noqa: BLE001 - one broken submission must not stop the class
         outcome = zero_outcome(submission, settings, Status.GRADER_ERROR, f"{type(error).__name__}: {error}")
     outcome.result.seconds = round(time.monotonic() - started, 2)
+    outcome.grader_cpu = time.process_time() - cpu_started
     return outcome
