@@ -109,8 +109,9 @@ def test_the_grader_judges_tensors_without_importing_torch():
 import sys
 from coursetool.grade.kernel.runner import Execution
 from coursetool.grade.notebook.pipeline import probe_failures
+from coursetool.probes import ProbeRecord
 same, other = {as_json(torch.arange(3.0))!r}, {as_json(torch.arange(3.0) + 1)!r}
-records = [{{"id": "p", "atol": 1e-6, "rtol": 1e-4, "message": "the mean is wrong"}}]
+records = [ProbeRecord(id="p", expression="x.mean()", message="the mean is wrong", atol=1e-6, rtol=1e-4)]
 assert probe_failures(records, Execution(probes={{"p": same}}), {{"p": same}}) == []
 assert probe_failures(records, Execution(probes={{"p": other}}), {{"p": same}}) == ["the mean is wrong (wrong values)"]
 assert "torch" not in sys.modules, sorted(m for m in sys.modules if m.startswith("vaelab"))
