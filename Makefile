@@ -28,9 +28,10 @@ $(VENV)/.installed: requirements.txt requirements-instructor.txt constraints.txt
 	$(PY) -m pip install --quiet -r requirements-instructor.txt -c constraints.txt
 	touch $@
 
+# The check keeps the executed solutions in build/executed, where `make handouts` finds them.
 release: install
 	$(PY) -m coursetool build --source $(SOURCE) --out $(OUT)
-	$(PY) -m coursetool check --source $(SOURCE) --out $(OUT)
+	$(PY) -m coursetool check --source $(SOURCE) --out $(OUT) --keep-executed build/executed
 
 TEST_ENV := VAELAB_QUICK=1 VAELAB_OFFLINE=1 MPLBACKEND=Agg
 
