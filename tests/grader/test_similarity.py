@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from coursetool.grade.course import similarity
@@ -86,3 +87,16 @@ def test_another_labs_notebook_is_skipped(lab, tmp_path):
     other = Path(__file__).resolve().parents[2] / "release" / "lab4_elbo.ipynb"
     found = similarity.analyse(lab, {"lost": other}, klass.RELEASE)
     assert "lost" in found.skipped and not found.pairs
+
+
+def test_a_small_class_that_all_handed_in_the_key_pairs_each_copy_with_it(lab, tmp_path):
+    key = klass.key_solutions()
+    copies = {f"copy-{i}": klass.notebook({grade_id: klass.rename(code, {"x": f"inputs_{i}"})
+                                           for grade_id, code in key.items()}) for i in range(3)}
+    paths = {}
+    for student, nb in copies.items():
+        paths[student] = tmp_path / student / f"{klass.LAB}.ipynb"
+        paths[student].parent.mkdir()
+        nbformat.write(nb, paths[student])
+    found = similarity.analyse(lab, paths, klass.RELEASE)
+    assert {frozenset((name, "SOLUTION")) for name in copies} <= flagged_pairs(found)

@@ -14,8 +14,10 @@ identifiers, reworded comments, spacing and blank lines change nothing, and a no
 Comparison (an index, not every pair diffed): only fingerprints held by two or more documents
 can be shared; they become the columns of a 0/1 matrix, one row per document, and one matrix
 product gives every pair's overlap at once. A fingerprint held by ``d`` of ``n`` documents
-weighs ``log(n / d) / log(n / 2)`` (a normalised idf): shared by exactly two it counts 1,
-shared by the whole class (the one way everybody writes a one-line formula) nothing. A pair's similarity is the weighted share of the
+weighs ``log((n + 1) / d) / log((n + 1) / 2)`` (a normalised idf, the class counted with one
+more document that holds nothing): shared by exactly two it counts 1, shared by the whole class
+(the one way everybody writes a one-line formula) almost nothing, but not nothing, so that a
+small class that all handed in one notebook still pairs. A pair's similarity is the weighted share of the
 smaller side's own code found in the other, over the whole notebook or over one exercise
 (so a copy of one or two exercises inside own work is found), where the shared code is
 substantial (``PAIR_EVIDENCE``, ``EXERCISE_EVIDENCE``: near-blank notebooks never pair).
@@ -209,10 +211,16 @@ def work_hashes(work: Work, boilerplate: np.ndarray) -> dict[int, set[str]]:
 # --- comparison --------------------------------------------------------------------------------
 
 def weight(holders: int, documents: int) -> float:
-    """A fingerprint's weight: 1 when two documents hold it, falling to 0 when all do (a normalised idf)."""
-    if documents < 3:
+    """A fingerprint's weight: 1 when two documents hold it, falling towards 0 the more do (a normalised idf).
+
+    The class is counted with one more document that holds nothing, so that a fingerprint every
+    document holds still weighs a little: in a small class that all handed in the same notebook
+    (the solution key, say), the copies are still found.
+    """
+    population = documents + 1
+    if population < 3:
         return 1.0
-    return max(0.0, math.log(documents / holders)) / math.log(documents / 2)
+    return math.log(population / holders) / math.log(population / 2)
 
 
 @dataclass
