@@ -51,11 +51,13 @@ def graded(tmp_path_factory: pytest.TempPathFactory, built_course: Path) -> dict
 def test_canvas_file_has_the_totals_blank_for_the_missing_and_says_what_is_not_final(graded: dict):
     assert graded["code"] == 0
     rows = table(graded["results"] / "canvas.csv")
-    assert list(rows[0]) == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", f"{LAB} (4567)", "Notes"]
+    assert list(rows[0]) == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", f"{LAB} (4567)"]
     by_id = {row["ID"]: row for row in rows}
-    assert by_id["123"][f"{LAB} (4567)"] == "4" and "awaiting hand grading of q-why" in by_id["123"]["Notes"]
-    assert by_id["456"][f"{LAB} (4567)"] == "0" and by_id["456"]["Notes"] == ""  # blank: unanswered, so final
-    assert by_id["789"][f"{LAB} (4567)"] == "" and by_id["789"]["Notes"] == "no submission"
+    assert by_id["123"][f"{LAB} (4567)"] == "4" and by_id["456"][f"{LAB} (4567)"] == "0"
+    assert by_id["789"][f"{LAB} (4567)"] == ""
+    not_final = (graded["results"] / "canvas-not-final.txt").read_text()
+    assert "Smith, Alice (smithalice_123): not final: awaiting hand grading of q-why" in not_final
+    assert "Lima" not in not_final  # the blank notebook answered nothing, so its 0 is final
     unmatched = (graded["results"] / "canvas-unmatched.txt").read_text()
     assert "guest_999" in unmatched and "Okafor, Bo" in unmatched
 

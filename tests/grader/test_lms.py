@@ -38,9 +38,19 @@ def test_canvas_file_matches_by_user_number_and_login_and_leaves_the_missing_bla
     matching = lms.match(students, GRADES)
     assert matching.unmatched == ["stranger_999"] and matching.missing == ["Okafor, Bo"]
     table = rows(lms.canvas_csv(header, students, matching, "lab1_autoencoders"))
-    assert table[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "lab1_autoencoders (4567)", "Notes"]
-    assert table[1] == ["Smith, Alice", "123", "S001", "asmith", "Section A", "14.5",
-                        "not final: awaiting hand grading of q1-1"]
+    assert table[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "lab1_autoencoders (4567)"]
+    assert table[1] == ["Smith, Alice", "123", "S001", "asmith", "Section A", "14.5"]
+    assert table[2][5:] == ["18"] and table[3][5:] == [""]
+    assert lms.not_final_lines(students, matching) == ["Smith, Alice (smithalice_123): not final: awaiting hand grading of q1-1"]
+
+
+def test_canvas_notes_column_is_written_only_where_the_export_has_it(tmp_path: Path):
+    path = tmp_path / "export.csv"
+    path.write_text(ROSTER.replace("Other lab (4568)", "Other lab (4568),Notes").replace(",7\n", ",7,\n"), encoding="utf-8")
+    header, students = lms.read_roster(path)
+    table = rows(lms.canvas_csv(header, students, lms.match(students, GRADES), "lab1_autoencoders"))
+    assert table[0][5:] == ["lab1_autoencoders (4567)", "Notes"]
+    assert table[1][5:] == ["14.5", "not final: awaiting hand grading of q1-1"]
     assert table[2][5:] == ["18", ""] and table[3][5:] == ["", "no submission"]
 
 

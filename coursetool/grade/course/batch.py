@@ -138,6 +138,9 @@ def announce_class_files(files: lms.LmsFiles, flagged: int) -> None:
         print(f"  canvas: submission {student} matches no roster row (not in canvas.csv)", flush=True)
     if files.missing:
         print(f"  canvas: {len(files.missing)} roster student(s) without a submission", flush=True)
+    if files.not_final:
+        print(f"  canvas: {len(files.not_final)} total(s) not final, awaiting hand grading (canvas-not-final.txt)",
+              flush=True)
 
 
 def saved_states(settings: Settings, regrade: bool) -> StateStore:

@@ -1,8 +1,10 @@
 """Grades for the LMS: a Canvas gradebook import file and a Moodle grade import file.
 
 Canvas (``canvas.csv``, with ``--roster``): the columns of Canvas's gradebook export (``Student``,
-``ID``, ``SIS User ID``, ``SIS Login ID``, ``Section``), one column named after the assignment
-holding the total, and ``Notes`` saying what is not final. Roster rows are matched by the Canvas
+``ID``, ``SIS User ID``, ``SIS Login ID``, ``Section``) and one column named after the assignment
+holding the total; ``Notes``, saying what is not final, only where the export has Canvas's own
+Notes column (Canvas takes any other column it does not know for a new assignment). What is not
+final is listed in ``canvas-not-final.txt`` in any case. Roster rows are matched by the Canvas
 user number our Canvas intake reads from file names (``smithalice_123`` is user 123), else by
 SIS login or SIS user id equal to the student id. A roster student without a submission gets
 no score (Canvas keeps what it has), or 0 with ``missing="zero"``.
@@ -144,11 +146,13 @@ def assignment_column(header: list[str], lab: str) -> str:
 
 def canvas_csv(header: list[str], students: list[RosterStudent], matching: Matching, lab: str,
                missing: Missing = Missing.BLANK) -> bytes:
-    """Canvas's gradebook import: identity columns, the assignment's total, what is not final."""
+    """Canvas's gradebook import: identity columns, the assignment's total, and what is not final where the
+    export has Canvas's Notes column."""
     column = assignment_column(header, lab)
+    notes = CANVAS_NOTES in header
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([*CANVAS_IDENTITY, column, CANVAS_NOTES])
+    writer.writerow([*CANVAS_IDENTITY, column] + ([CANVAS_NOTES] if notes else []))
     for index, row in enumerate(students):
         grade = matching.rows.get(index)
         if grade is not None:
@@ -156,7 +160,7 @@ def canvas_csv(header: list[str], students: list[RosterStudent], matching: Match
         else:
             score = "0" if missing is Missing.ZERO else ""
             note = "no submission" + (": 0 given (--missing zero)" if missing is Missing.ZERO else "")
-        writer.writerow([*(row.value(name) for name in CANVAS_IDENTITY), score, note])
+        writer.writerow([*(row.value(name) for name in CANVAS_IDENTITY), score] + ([note] if notes else []))
     return buffer.getvalue().encode("utf-8")
 
 
@@ -201,6 +205,13 @@ class LmsFiles:
     written: list[Path] = field(default_factory=list)
     unmatched: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    not_final: list[str] = field(default_factory=list)
+
+
+def not_final_lines(students: list[RosterStudent], matching: Matching) -> list[str]:
+    """One line per roster student whose total awaits hand grading."""
+    return [f"{students[index].value('Student')} ({grade.student}): {grade.note()}"
+            for index, grade in sorted(matching.rows.items()) if grade.pending]
 
 
 def unmatched_text(matching: Matching) -> bytes:
@@ -210,7 +221,7 @@ def unmatched_text(matching: Matching) -> bytes:
 
 
 def write_files(lab: AutograderLab, rows: list[Row], results_dir: Path, options: LmsOptions) -> LmsFiles:
-    """``moodle.csv`` always; ``canvas.csv`` and ``canvas-unmatched.txt`` with a roster."""
+    """``moodle.csv`` always; ``canvas.csv``, ``canvas-unmatched.txt`` and ``canvas-not-final.txt`` with a roster."""
     grades = [grade_of(lab, r.student, r.scores, r.total, r.late_penalty, r.status.value) for r in rows]
     files = LmsFiles()
     students = None
@@ -219,6 +230,9 @@ def write_files(lab: AutograderLab, rows: list[Row], results_dir: Path, options:
         matching = match(students, grades)
         write_atomically(results_dir / "canvas.csv", canvas_csv(header, students, matching, lab.name, options.missing))
         write_atomically(results_dir / "canvas-unmatched.txt", unmatched_text(matching))
+        files.not_final = not_final_lines(students, matching)
+        write_atomically(results_dir / "canvas-not-final.txt",
+                         "".join(line + "\n" for line in files.not_final).encode("utf-8"))
         files.written.append(results_dir / "canvas.csv")
         files.unmatched, files.missing = matching.unmatched, matching.missing
     write_atomically(results_dir / "moodle.csv", moodle_csv(grades, students))
