@@ -46,6 +46,7 @@ class Probe:
     atol: float
     rtol: float
     line: int
+    fixed: bool = False  # its value is the requirement itself (a structure, an error, a goal met): the same under any seed
 
 
 @dataclass

@@ -243,30 +243,33 @@ class SourceParser:
         return points
 
     def add_probe(self, cell: Cell, ins: Instruction) -> None:
-        """``#!PROBE [atol=.. rtol=..] expression, "message"`` in a test cell."""
+        """``#!PROBE [atol=.. rtol=.. fixed] expression, "message"`` in a test cell."""
         if not cell.is_test:
             self.error(ins.line, "#!PROBE outside a test cell",
                        "put it in a cell whose first line is #!TAG TEST id=... points=...")
             return
-        tolerances, body = dict(PROBE_TOLERANCES), ins.text
+        tolerances, body, fixed = dict(PROBE_TOLERANCES), ins.text, False
         options = None if probe_tree(body) else PROBE_OPTIONS.match(body)  # `[x for x in xs], "..."` has none
         if options:
             body = body[options.end():]
             for pair in options["options"].split():
+                if pair == "fixed":
+                    fixed = True
+                    continue
                 key, _, value = pair.partition("=")
                 try:
                     if key not in tolerances:
                         raise ValueError
                     tolerances[key] = float(value)
                 except ValueError:
-                    self.error(ins.line, f"bad probe option '{pair}'", "write [atol=1e-6 rtol=1e-4]")
+                    self.error(ins.line, f"bad probe option '{pair}'", "write [atol=1e-6 rtol=1e-4] or [fixed]")
         tree = probe_tree(body)
         if tree is None:
             self.error(ins.line, "a probe is an expression and a message",
                        'write #!PROBE gaussian_kl(mu, logvar), "ex 3.2: wrong KL for a wide Gaussian"')
             return
         expression = ast.get_source_segment(body.strip(), tree.elts[0])
-        cell.probes.append(Probe(expression, tree.elts[1].value, tolerances["atol"], tolerances["rtol"], ins.line))
+        cell.probes.append(Probe(expression, tree.elts[1].value, tolerances["atol"], tolerances["rtol"], ins.line, fixed))
 
     def no_args(self, ins: Instruction) -> None:
         if ins.args:

@@ -28,10 +28,14 @@ class ProbeRecord:
     message: str
     atol: float
     rtol: float
+    fixed: bool = False  # the value is the requirement itself, the same under any seed (#!PROBE [fixed])
 
     def to_metadata(self) -> dict[str, Any]:
-        """The record as the cell's metadata holds it (JSON)."""
-        return asdict(self)
+        """The record as the cell's metadata holds it (JSON; ``fixed`` only where it is set)."""
+        data = asdict(self)
+        if not self.fixed:
+            del data["fixed"]
+        return data
 
     @classmethod
     def from_metadata(cls, data: Any) -> ProbeRecord:
@@ -48,12 +52,14 @@ class ProbeRecord:
             atol, rtol = float(data["atol"]), float(data["rtol"])
         except (TypeError, ValueError):
             raise ProbeRecordError(f"probe record {data['id']!r}: atol and rtol must be numbers") from None
-        return cls(**text, atol=atol, rtol=rtol)
+        if not isinstance(data.get("fixed", False), bool):
+            raise ProbeRecordError(f"probe record {data['id']!r}: fixed must be true or false")
+        return cls(**text, atol=atol, rtol=rtol, fixed=data.get("fixed", False))
 
 
 def probe_records(grade_id: str, probes: list[Probe]) -> list[ProbeRecord]:
     """The records of a test cell's probes, numbered from 1 within the cell."""
-    return [ProbeRecord(f"{grade_id}/{number}", probe.expression, probe.message, probe.atol, probe.rtol)
+    return [ProbeRecord(f"{grade_id}/{number}", probe.expression, probe.message, probe.atol, probe.rtol, probe.fixed)
             for number, probe in enumerate(probes, 1)]
 
 

@@ -7,7 +7,8 @@ run: every probe must give a usable value, the same twice, and the blank noteboo
 against those values. Each probe is also evaluated under a second seed: a test cell whose
 probes all give the same value under both can be forged by whoever learns the probes, so it is
 named, as a note rather than a failure (it wants a probe with inputs drawn from the seeded
-generators; a training goal probed clipped stays predictable by design).
+generators), unless one of its probes is declared ``[fixed]``: its value is the requirement itself (a
+structure, an error raised, a training goal probed clipped), which handing in means meeting.
 """
 from __future__ import annotations
 
@@ -83,12 +84,14 @@ def solution_problems(lab: Lab, graded: Graded) -> list[str]:
 
 
 def predictable_cells(lab: Lab, graded_lab: AutograderLab, graded: Graded) -> list[str]:
-    """Test cells with probes, every one of which gave the same value under a second seed."""
+    """Test cells with probes, every one of which gave the same value under a second seed, none declared ``[fixed]``."""
     blind = set(graded.execution.seed_blind)
     return [f"{source_line(lab, test.index)}: test cell {test.grade_id}: every probe gives the same value "
             "under another seed, so a student who learns the probes can hand in their values: give one probe inputs "
-            "drawn from the seeded generators (torch.randn or torch.rand without a generator of its own)"
-            for test in graded_lab.tests if (ids := [record.id for record in records_of(test.cell)]) and blind.issuperset(ids)]
+            "drawn from the seeded generators (torch.randn or torch.rand without a generator of its own, drawn before "
+            "the student's code runs), or declare [fixed] the probe whose value is the requirement itself"
+            for test in graded_lab.tests if (records := records_of(test.cell))
+            and not any(record.fixed for record in records) and blind.issuperset(record.id for record in records)]
 
 
 def blank_problems(lab: Lab, graded_lab: AutograderLab, graded: Graded) -> list[str]:

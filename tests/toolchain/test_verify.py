@@ -72,7 +72,9 @@ def test_a_test_cell_whose_probes_a_second_seed_leaves_unchanged_is_named(tmp_pa
                 "#!PROBE square(5), \"ex 1.1: square(5)\"\n#!PROBE square(-1.5), \"ex 1.1: square(-1.5)\"\n```\n\n"
                 "```python\n#!TAG TEST id=drawn points=1\nassert square(3) == 9, 'ex 1.1'\n"
                 "#!PROBE square(7), \"ex 1.1: square(7)\"\n"
-                "#!PROBE square(random.random()), \"ex 1.1: square of a number drawn per run\"\n```\n")
+                "#!PROBE square(random.random()), \"ex 1.1: square of a number drawn per run\"\n```\n\n"
+                "```python\n#!TAG TEST id=declared points=1\nassert square(4) == 16, 'ex 1.1'\n"
+                "#!PROBE [fixed] square(2) == 4, \"ex 1.1: the requirement itself\"\n```\n")
     assert verify_course(tmp_path) == [], "a note, not a failure"
     notes = [line for line in capsys.readouterr().err.splitlines() if line.startswith("note: ")]
     assert len(notes) == 1 and "test cell fixed: every probe gives the same value under another seed" in notes[0], notes
