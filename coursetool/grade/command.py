@@ -74,7 +74,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def register_similarity(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``similarity`` subcommand: the class's similar submissions, without running any notebook."""
     parser = subparsers.add_parser("similarity", help="find similar submissions in a class of one lab (runs no notebook)",
-                                   description=register_similarity.__doc__)
+                                   description="Similar submissions in a class of one lab, from what each student "
+                                               "wrote; no notebook is run. Writes similarity.csv and similarity.html "
+                                               "in the lab's results folder.")
     parser.add_argument("submissions", type=Path, help="folder or zip of submissions, as for grade")
     parser.add_argument("--lab", required=True, help="lab name, as in autograder/source/<lab>/<lab>.ipynb")
     parser.add_argument("--autograder", type=Path, default=Path("autograder"),
