@@ -23,6 +23,12 @@ PROBE_OPTIONS = re.compile(r"^\s*\[(?P<options>[^\]]*)\]")
 PROBE_TOLERANCES = {"atol": 1e-6, "rtol": 1e-4}
 
 
+def is_probe_option(word: str) -> bool:
+    """``fixed``, or ``atol=``/``rtol=`` with a value: a word of a probe's options bracket."""
+    key, equals, _ = word.partition("=")
+    return word == "fixed" or (key in PROBE_TOLERANCES and equals == "=")
+
+
 def probe_tree(body: str) -> ast.Tuple | None:
     """The parsed ``expression, "message"`` of a probe, or None where it is not one."""
     try:
@@ -249,7 +255,9 @@ class SourceParser:
                        "put it in a cell whose first line is #!TAG TEST id=... points=...")
             return
         tolerances, body, fixed = dict(PROBE_TOLERANCES), ins.text, False
-        options = None if probe_tree(body) else PROBE_OPTIONS.match(body)  # `[x for x in xs], "..."` has none
+        options = PROBE_OPTIONS.match(body)
+        if options and probe_tree(body) and not all(map(is_probe_option, options["options"].split())):
+            options = None  # `[x for x in xs], "..."` is an expression, not options
         if options:
             body = body[options.end():]
             for pair in options["options"].split():

@@ -27,6 +27,7 @@ assert square(2) == 4, "ex 1.1"
 #!PROBE square(3), "ex 1.1: square(3)"
 #!PROBE [atol=0.5 rtol=0] float(square(0.5)), "ex 1.1: a fraction"
 #!PROBE [fixed] square(2) == 4, "ex 1.1: the requirement itself"
+#!PROBE [fixed] (lambda n: square(n))(4), "ex 1.1: options before an expression that starts with a bracket"
 ```
 """
 
@@ -44,6 +45,9 @@ def test_the_autograder_notebook_carries_each_probe_as_a_record(built):
     assert records_of(test) == [ProbeRecord("t-square/1", "square(3)", "ex 1.1: square(3)", 1e-6, 1e-4),
                                 ProbeRecord("t-square/2", "float(square(0.5))", "ex 1.1: a fraction", 0.5, 0.0),
                                 ProbeRecord("t-square/3", "square(2) == 4", "ex 1.1: the requirement itself", 1e-6, 1e-4,
+                                            fixed=True),
+                                ProbeRecord("t-square/4", "(lambda n: square(n))(4)",
+                                            "ex 1.1: options before an expression that starts with a bracket", 1e-6, 1e-4,
                                             fixed=True)]
     assert "fixed" not in test.metadata[METADATA_KEY]["probes"][0]  # written only where it is set
     assert all(records_of(cell) == [] for cell in notebook.cells if cell.get("id") != "t-square")
