@@ -48,7 +48,8 @@ def run_solution(lab: Lab, files: dict[str, bytes]) -> tuple[NotebookNode, str |
     """The lab's solution notebook executed as the course check executes it (quick mode, the grader's runner),
     with time limits for a busy machine rather than for grading; and why it stopped early, if it did."""
     from coursetool.grade.lab import AutograderLab
-    from coursetool.grade.pipeline import grade_notebook
+    from coursetool.grade.notebook.pipeline import grade_notebook
+    from coursetool.grade.notebook.runspec import run_spec
     from coursetool.verify import check_settings
     from coursetool.write import replace_outputs
 
@@ -59,7 +60,7 @@ def run_solution(lab: Lab, files: dict[str, bytes]) -> tuple[NotebookNode, str |
         limits = replace(settings.limits, cell_timeout=CELL_TIMEOUT, notebook_timeout=NOTEBOOK_TIMEOUT)
         solution = nbformat.reads(files[f"solutions/{lab.name}.ipynb"].decode(), as_version=4)
         graded = grade_notebook(solution, AutograderLab(lab.name, settings.source_dir),
-                                replace(settings, limits=limits).run_spec())
+                                run_spec(replace(settings, limits=limits)))
         return graded.notebook, graded.execution.stopped
 
 

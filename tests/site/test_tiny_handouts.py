@@ -53,3 +53,12 @@ def test_the_handout_loads_nothing_and_typesets_its_maths_offline(handouts, brow
     shown = page_facts(browser.dom(handout.html))
     assert shown.mathjax_output >= 2 and shown.math_errors == 0
     assert shown.embedded_png == 1
+
+
+def test_a_lab_with_no_kept_notebook_runs_once_and_is_kept(small_course, tmp_path):
+    cache = tmp_path / "executed"
+    (handout,) = build_handouts(small_course, tmp_path / "out", cache)
+    assert not handout.reused and handout.ok and handout.figures == 1
+    assert (cache / "tiny.ipynb").is_file(), "the run was not kept for next time"
+    (again,) = build_handouts(small_course, tmp_path / "again", cache)
+    assert again.reused
