@@ -218,19 +218,17 @@ def gaussian_nll(mean, x, sigma):
     "solution-6": '''def make_denoiser():
     """A fresh, untrained model: noisy (B, 1, 28, 28) images -> clean estimates (B, 1, 28, 28)."""
     model = nn.Sequential()
-    model.add_module("down1", nn.Conv2d(1, 24, 5, padding=2))
+    model.add_module("first", nn.Conv2d(1, 24, 5, padding=2))
     model.add_module("act1", nn.LeakyReLU(0.1))
-    model.add_module("down2", nn.Conv2d(24, 48, 3, stride=2, padding=1))
+    model.add_module("wide", nn.Conv2d(24, 24, 3, padding=2, dilation=2))  # sees 9x9 pixels, full resolution
     model.add_module("act2", nn.LeakyReLU(0.1))
-    model.add_module("up", nn.ConvTranspose2d(48, 24, 2, stride=2))
-    model.add_module("act3", nn.LeakyReLU(0.1))
     model.add_module("out", nn.Conv2d(24, 1, 1))
     model.add_module("squash", nn.Sigmoid())
     return model
 
 
 DENOISER_LR = (
-    0.002
+    0.005
 )
 ''',
 }
