@@ -9,7 +9,7 @@ import pytest
 
 from coursetool.grade.course import similarity
 from coursetool.grade.lab import AutograderLab
-from tests.grader import similarity_class as klass
+from corpora import lab1_class as klass
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""A class of lab 1 for the similarity tests: independent work, blanks and planted copies.
+"""A class of lab 1 for the similarity tests and benchmark: independent work, blanks and planted copies.
 
 Amara, Ben and Chloe solved the lab each in their own way (names, structure, idioms); Dmitri
 wrote four exercises himself and copied two of Amara's. The copies: Amara's notebook with every
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import nbformat
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 LAB = "lab1_autoencoders"
 RELEASE = REPO / "release" / f"{LAB}.ipynb"
 SOLUTIONS = REPO / "solutions" / f"{LAB}.ipynb"
