@@ -21,7 +21,8 @@ from coursetool.grade.intake.late import METHODS, PenaltySettingError, parse_due
 from coursetool.grade.notebook.pipeline import ReferenceSolutionError
 from coursetool.grade.kernel.sandbox import KernelEnvironmentError, bwrap_works, why_no_sandbox
 from coursetool.grade.settings import Limits, Settings, default_data_root
-from coursetool.grade.intake.submissions import SubmissionsError, discover
+from coursetool.grade.intake.discovery import discover
+from coursetool.grade.intake.submissions import SubmissionsError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

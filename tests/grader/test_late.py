@@ -12,7 +12,7 @@ from nbgrader.api import Gradebook
 
 from coursetool.grade.course.gradebook import course_id
 from coursetool.grade.intake.late import Lateness, parse_due, penalty
-from coursetool.grade.intake.submissions import discover
+from coursetool.grade.intake.discovery import discover
 from tests.grader import corpus
 from tests.grader.support import grade, grade_rows
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from coursetool.grade.intake.submissions import MAX_MEMBER_BYTES, SubmissionsError, clean_id, discover, id_from_filename
+from coursetool.grade.intake.discovery import discover
+from coursetool.grade.intake.submissions import MAX_MEMBER_BYTES, SubmissionsError, clean_id, id_from_filename
 
 
 def touch(path: Path, text: str = "{}") -> Path:

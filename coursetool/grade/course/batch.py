@@ -28,7 +28,8 @@ from coursetool.grade.course.local import LocalPool
 from coursetool.grade.course.report import Row, write_reports
 from coursetool.grade.course.state import StateStore
 from coursetool.grade.intake import late
-from coursetool.grade.intake.submissions import Submission, SubmissionsError, discover
+from coursetool.grade.intake.discovery import discover
+from coursetool.grade.intake.submissions import Submission, SubmissionsError
 from coursetool.grade.kernel import warm, workdirs
 from coursetool.grade.lab import AutograderLab
 from coursetool.grade.notebook.pipeline import ensure_reference
