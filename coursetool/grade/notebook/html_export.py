@@ -92,6 +92,7 @@ def feedback_exporter() -> FeedbackExporter:
     formgrader = formgrader_folder()
     config = Config()
     config.HTMLExporter.template_name = "feedback"
+    config.HTMLExporter.optimistic_validation = True  # the page's notebook validated once, not after each preprocessor
     config.HTMLExporter.extra_template_basedirs = [str(formgrader / "templates")]
     config.HTMLExporter.extra_template_paths = [str(formgrader / "static" / "node_modules" / "bootstrap" / "dist" / "css")]
     return FeedbackExporter(config=config)
