@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from coursetool.grade.kernel.testcode import rewrite_test
+from coursetool.grade.kernel.testcode import GUARD_STAND_IN, rewrite_test
 
 GUARD = "_grader_guard"
 
@@ -72,3 +72,18 @@ def test_each_name_is_listed_once_in_order():
 def test_only_reads_are_rewritten_not_attribute_stores_on_the_name():
     code, _ = rewrite_test("torch.marker = 1", GUARD, {"torch"})
     assert code == f"{GUARD}.lookup('torch').marker = 1"
+
+
+def test_a_remembered_rewrite_serves_each_guard_with_its_own_name():
+    source = "assert sum([1, 2]) == 3"
+    first, _ = rewrite_test(source, "_grader_first", {"sum"})
+    second, names = rewrite_test(source, "_grader_second", {"sum"})
+    assert first == "assert _grader_first.lookup('sum')([1, 2]) == 3"
+    assert second == "assert _grader_second.lookup('sum')([1, 2]) == 3" and names == ["sum"]
+
+
+def test_a_string_that_spells_the_stand_in_keeps_its_value():
+    escaped = "\\x5f" + GUARD_STAND_IN[1:]  # the stand-in's name, spelt so that it does not appear in the source
+    code, _ = rewrite_test(f"label = '{escaped}'\ntotal = sum([1])", GUARD, {"sum"})
+    namespace = run(code, {}, {"sum": builtins.sum})
+    assert namespace["label"] == GUARD_STAND_IN and namespace["total"] == 1

@@ -32,7 +32,7 @@ from coursetool.grade.intake.discovery import discover
 from coursetool.grade.intake.submissions import Submission, SubmissionsError
 from coursetool.grade.kernel import warm, workdirs
 from coursetool.grade.lab import AutograderLab
-from coursetool.grade.notebook.pipeline import ensure_reference
+from coursetool.grade.notebook.pipeline import ensure_reference, load_lab
 from coursetool.grade.notebook.runspec import grading_key
 from coursetool.grade.result import Outcome, Status, SubmissionResult
 from coursetool.grade.settings import Settings
@@ -81,7 +81,7 @@ def grade_class(submissions_path: Path, settings: Settings, regrade: bool = Fals
     on this machine, ``settings.jobs`` at a time. ``only`` (``--student``): grade these students
     again and no other; every output is still written for the whole class.
     """
-    lab = AutograderLab(settings.lab, settings.source_dir)
+    lab = load_lab(settings.lab, settings.source_dir)
     grader = grader or LocalPool(settings.jobs)
     course = book.course_id(settings.autograder)
     states = saved_states(settings, regrade)

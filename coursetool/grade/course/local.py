@@ -14,7 +14,7 @@ from coursetool.grade.kernel.gpus import gpu_for
 from coursetool.grade.kernel.runner import warm_server
 from coursetool.grade.kernel.sandbox import KernelEnvironmentError, environment_problem
 from coursetool.grade.lab import AutograderLab
-from coursetool.grade.notebook.pipeline import grade_submission, reference_values, warm_up
+from coursetool.grade.notebook.pipeline import grade_submission, load_lab, reference_values, warm_up
 from coursetool.grade.notebook.runspec import run_spec
 from coursetool.grade.result import Outcome
 from coursetool.grade.settings import Settings
@@ -50,7 +50,7 @@ class LocalPool:
         """Start the fork server (it imports the lab's modules while the gradebook is prepared) and meanwhile check
         that the kernel's Python starts in the sandbox: KernelEnvironmentError if not, before any notebook runs."""
         spec = run_spec(settings)
-        warm_server(AutograderLab(settings.lab, settings.source_dir), spec, wait=False)
+        warm_server(load_lab(settings.lab, settings.source_dir), spec, wait=False)
         problem = environment_problem(spec)
         if problem:
             raise KernelEnvironmentError(problem)
@@ -59,7 +59,7 @@ class LocalPool:
         return reference_here(settings, lab)
 
     def grade(self, pending: list[Submission], settings: Settings) -> Iterator[tuple[Submission, Outcome]]:
-        lab = AutograderLab(settings.lab, settings.source_dir)
+        lab = load_lab(settings.lab, settings.source_dir)  # the workers find it read
         warm_server(lab, run_spec(settings))  # the workers share it
         warm_up(lab)
         context = multiprocessing.get_context("fork")

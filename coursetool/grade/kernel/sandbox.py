@@ -28,6 +28,7 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import List, Unicode
 
 from coursetool.grade.kernel import limits as kernel_limits
+from coursetool.grade.kernel.messages import GraderSession
 from coursetool.grade.settings import Limits, RunSpec
 
 SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32")
@@ -209,6 +210,9 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     launch_prefix = List(Unicode())
     warm_command = List(Unicode())  # a fork server's client, in place of a new kernel process
+
+    def _session_default(self) -> GraderSession:
+        return GraderSession(parent=self)
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         if self.warm_command:

@@ -4,7 +4,9 @@ Imported where a page is first rendered, not at start-up: nbconvert and nbgrader
 to import. ``HTMLExporter`` ends every page by parsing it again with BeautifulSoup (about half
 the time of a feedback page) to give images without a description nbconvert's alt text and the
 lab template's cells a tab stop; the feedback template (classic) has none of those cells, so
-here the alt text is added to the page as rendered and the page is never parsed again.
+here the alt text is added to the page as rendered and the page is never parsed again. The
+lab's own text reads the same on every student's page: its code is highlighted, and its
+markdown rendered, once per process.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import jinja2
 from nbconvert.exporters import HTMLExporter, TemplateExporter
 from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
@@ -48,12 +51,24 @@ class RememberingHighlight(Highlight2HTML):
 
 
 class FeedbackExporter(HTMLExporter):
-    """``HTMLExporter`` rendering a page once: its filters and resources as nbconvert sets them, no re-parse, and one
-    highlighter per language for all the pages."""
+    """``HTMLExporter`` rendering a page once: its filters and resources as nbconvert sets them, no re-parse, one
+    highlighter per language and one markdown renderer for all the pages."""
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         self.highlighters: dict[str | None, RememberingHighlight] = {}
+        self.remembered_markdown = lru_cache(maxsize=4096)(self.rendered_markdown)
+
+    @jinja2.pass_context
+    def markdown2html(self, context: Any, source: str) -> str:
+        """nbconvert's markdown filter, remembering what it rendered; a cell with attachments is rendered anew (its
+        images are its own)."""
+        if context.get("cell", {}).get("attachments"):
+            return super().markdown2html(context, source)
+        return self.remembered_markdown(source, context.get("resources", {}).get("metadata", {}).get("path", ""))
+
+    def rendered_markdown(self, source: str, path: str) -> str:
+        return super().markdown2html({"resources": {"metadata": {"path": path}}}, source)
 
     def highlighter(self, lexer: str | None) -> RememberingHighlight:
         if lexer not in self.highlighters:
@@ -77,6 +92,7 @@ def feedback_exporter() -> FeedbackExporter:
     formgrader = formgrader_folder()
     config = Config()
     config.HTMLExporter.template_name = "feedback"
+    config.HTMLExporter.optimistic_validation = True  # the page's notebook validated once, not after each preprocessor
     config.HTMLExporter.extra_template_basedirs = [str(formgrader / "templates")]
     config.HTMLExporter.extra_template_paths = [str(formgrader / "static" / "node_modules" / "bootstrap" / "dist" / "css")]
     return FeedbackExporter(config=config)

@@ -64,8 +64,16 @@ class Graded:
                 for index, source in enumerate(self.origins) if source is not None and source.role is Role.TEST}
 
 
-@lru_cache(maxsize=4)
 def load_lab(name: str, source_dir: Path) -> AutograderLab:
+    """The lab, read once per process while its notebook stays the same file (a grading worker forked after the
+    class's process read it finds it read)."""
+    notebook = (source_dir / f"{name}.ipynb").stat()
+    return lab_as_read(name, source_dir, (notebook.st_mtime_ns, notebook.st_size, notebook.st_ino))
+
+
+@lru_cache(maxsize=4)
+def lab_as_read(name: str, source_dir: Path, version: tuple[int, int, int]) -> AutograderLab:
+    """``version`` (the notebook file's time, size and inode) is part of the cache's key only."""
     return AutograderLab(name, source_dir)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 
 from nbformat import NotebookNode
 
@@ -60,6 +61,7 @@ REDACTED = "[hidden test text removed]"
 MIN_HIDDEN_LINE = 12  # shorter hidden lines are too common to tell apart from the student's own
 
 
+@lru_cache(maxsize=4)
 def released_lines(lab: AutograderLab) -> frozenset[str]:
     """Every line of code the lab hands out (its release notebook's code cells), without surrounding spaces."""
     return frozenset(line.strip() for c in lab.cells if c.released.cell_type == "code"
@@ -75,6 +77,8 @@ def suspicious_lines(nb: NotebookNode, origins: list[SourceCell | None], lab: Au
         if cell.cell_type != "code" or (source is not None and source.role in (Role.TEST, Role.FIXED)):
             continue
         lines = cell.source.splitlines()
+        if all(line.strip() in lab_lines for line in lines if line.strip()):
+            continue  # the lab's code as handed out, unchanged: no line of it is the student's
         built: dict[int, list[str]] = {}
         for line_number, label in built_reaches(cell.source):
             built.setdefault(line_number, []).append(f"{label}, by a name built at run time")
@@ -250,8 +254,9 @@ def namespace_read(node: ast.AST) -> bool:
     return isinstance(node, ast.Name) and node.id == "__builtins__"
 
 
-def hidden_lines(lab: AutograderLab) -> list[str]:
-    """Every line of hidden test code and every probe expression of the lab, long enough to recognise."""
+@lru_cache(maxsize=4)
+def hidden_lines(lab: AutograderLab) -> tuple[str, ...]:
+    """Every line of hidden test code and every probe expression of the lab, long enough to recognise, longest first."""
     lines: set[str] = set()
     for test in lab.tests:
         inside = False
@@ -262,7 +267,7 @@ def hidden_lines(lab: AutograderLab) -> list[str]:
             elif inside and len(stripped) >= MIN_HIDDEN_LINE:
                 lines.add(stripped)
         lines |= {record.expression for record in records_of(test.cell) if len(record.expression) >= MIN_HIDDEN_LINE}
-    return sorted(lines, key=len, reverse=True)
+    return tuple(sorted(lines, key=len, reverse=True))
 
 
 def redact(text: str, lines: Iterable[str]) -> tuple[str, int]:
@@ -274,7 +279,7 @@ def redact(text: str, lines: Iterable[str]) -> tuple[str, int]:
     return text, count
 
 
-def redact_outputs(nb: NotebookNode, lines: list[str]) -> int:
+def redact_outputs(nb: NotebookNode, lines: Iterable[str]) -> int:
     """Remove hidden test text from every output of the notebook; how many pieces were removed."""
     removed = 0
     for cell in nb.cells:
