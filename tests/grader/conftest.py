@@ -12,7 +12,7 @@ import pytest
 
 from coursetool.build import build_files
 from coursetool.write import replace_outputs
-from tests.grader.support import FIXTURES, grade, needs_sandbox  # noqa: F401 - named here for older imports
+from tests.grader.support import FIXTURES
 
 
 @pytest.fixture(scope="session")

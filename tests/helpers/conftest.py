@@ -3,9 +3,7 @@
 from pathlib import Path
 
 import matplotlib
-import numpy as np
 import pytest
-import torch
 
 import vaelab.data
 
@@ -32,17 +30,3 @@ def shared_mnist() -> Path:
     if not (SHARED_MNIST / "MNIST" / "raw").is_dir():
         pytest.skip(f"no shared MNIST digits at {SHARED_MNIST}")
     return SHARED_MNIST
-
-
-def write_mnist_folder(root: Path, images: torch.Tensor, labels: torch.Tensor,
-                       train: bool) -> None:
-    """Write uint8 images (N, 28, 28) and labels as the idx files torchvision's MNIST reads."""
-    raw = root / "MNIST" / "raw"
-    raw.mkdir(parents=True, exist_ok=True)
-    prefix = "train" if train else "t10k"
-    n = len(images)
-    header = np.array([0x00000803, n, 28, 28], dtype=">u4").tobytes()
-    (raw / f"{prefix}-images-idx3-ubyte").write_bytes(header + images.numpy().tobytes())
-    header = np.array([0x00000801, n], dtype=">u4").tobytes()
-    labels = labels.to(torch.uint8).numpy()
-    (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(header + labels.tobytes())

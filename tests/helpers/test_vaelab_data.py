@@ -13,7 +13,7 @@ import vaelab
 import vaelab.data
 from vaelab import standin
 
-from .conftest import write_mnist_folder
+from tests.helpers.support import write_mnist_folder
 
 
 def _class_means_separate(images: torch.Tensor, labels: torch.Tensor) -> float:
