@@ -1,6 +1,7 @@
 """Measure again the numbers the labs' text states, in quick mode, and print each beside the text's.
 
     python bench/measure_lab_numbers.py [--labs 1 2 3 4 5] [--seeds 10] [--weak-seeds 5] [--standin]
+                                        [--executed DIR]
 
 Each lab's source is run as its full solution (`#!` lines are comments) in a fresh kernel, in
 quick mode with progress printed plainly, on the real MNIST digits of
@@ -14,7 +15,10 @@ printed is
 
     lab N | what | measured | the text says
 
-Run by hand (it takes a few minutes on a laptop CPU, one process); it changes nothing.
+`--executed DIR` also writes each executed notebook to DIR (`labN.ipynb`), so that what the
+lab's own cells printed can be read beside the text.
+
+Run by hand; it changes nothing. On a 2-core machine that other work shares, a lab can take over an hour.
 """
 
 import argparse
@@ -46,7 +50,8 @@ import time
 import torch as _torch
 
 def say(what, measured, text):
-    print(f"MEASURED|{what}|{measured}|{text}", flush=True)
+    fields = (str(field).replace("|", "¦") for field in (what, measured, text))  # | separates the fields
+    print("MEASURED|" + "|".join(fields), flush=True)
 
 def spread(values, digits=1):
     values = list(values)
@@ -261,11 +266,14 @@ better_score_grad = _plain_score
 weak = [_variances(seed) for seed in range(WEAK_SEEDS)]
 better_score_grad = _saved
 say("ex 5.7 weak: plain score function, 4 samples", "d/dmu " + spread((v[0] for v in weak), 2) + "; d/dstd " + spread((v[1] for v in weak), 2) + "; " + pass_rate(weak, ok), "7.5 and about 34, must fail")
+# As the lab's cell draws them: seed 0, then each model's one-sample estimate and its L_100 in turn.
 _torch.manual_seed(0)
 for _name, _model in (("collapsed", models_2d["diagonal"]), ("free bits", free_bits_model)):
     with _torch.no_grad():
         _out = _model(data_2d["diagonal"][1])
-    say(f"5.4 diagonal, {_name}", f"negative ELBO {(_out['rec'] + _out['kl']).item():.4f}, KL {_out['kl'].item():.4f}", "free bits 0.02 nats above the collapsed model")
+        _l100 = -iwae_bound(_model.log_weights(data_2d["diagonal"][1], 100)).mean().item()
+    say(f"5.4 diagonal, {_name}", f"negative ELBO {(_out['rec'] + _out['kl']).item():.4f}, KL {_out['kl'].item():.4f}, -L_100 {_l100:.4f}",
+        "collapsed 3.943, KL 0.007, -L_100 3.941; free bits 3.983, KL 0.59, -L_100 3.946")
 for _kind in kinds:
     say(f"5.4 {_kind}", ", ".join(f"{k} {v:.3f}" for k, v in results_2d[_kind].items()), "quick mode, correlated: KL 1.059, enc std 0.37")
 ''',
@@ -283,15 +291,22 @@ def environment(standin: bool) -> dict[str, str]:
     return env
 
 
-def measure(lab: int, seeds: int, weak_seeds: int, standin: bool) -> list[str]:
-    """Run lab `lab` with its extra cells; the lines its MEASURED prints gave, and its errors."""
+def measure(lab: int, seeds: int, weak_seeds: int, standin: bool, executed: Path | None) -> list[str]:
+    """Run lab `lab` with its extra cells; the lines its MEASURED prints gave, and its errors.
+
+    When `executed` is a folder, the executed notebook is written there as labN.ipynb.
+    """
     notebook = jupytext.read(REPO / "source" / f"{LABS[lab]}.md")
     setup = f"SEEDS, WEAK_SEEDS = {seeds}, {weak_seeds}\n" + textwrap.dedent(PRELUDE)
     notebook.cells += [nbformat.v4.new_code_cell(setup), nbformat.v4.new_code_cell(EXTRA[lab])]
     os.environ.update(environment(standin))
-    client = NotebookClient(notebook, timeout=3600, kernel_name="python3", allow_errors=True,
+    # No time limit per cell: the extra cells train dozens of models, over an hour on a loaded machine.
+    client = NotebookClient(notebook, timeout=None, kernel_name="python3", allow_errors=True,
                             resources={"metadata": {"path": str(REPO)}})
     client.execute()
+    if executed is not None:
+        executed.mkdir(parents=True, exist_ok=True)
+        nbformat.write(notebook, executed / f"lab{lab}.ipynb")
     lines = []
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
@@ -311,10 +326,11 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10, help="training seeds of each reference solution")
     parser.add_argument("--weak-seeds", type=int, default=5, help="training seeds of each weak attempt")
     parser.add_argument("--standin", action="store_true", help="measure on the generated stand-in")
+    parser.add_argument("--executed", type=Path, help="a folder to write the executed notebooks to")
     args = parser.parse_args()
     for lab in args.labs:
         start = time.time()
-        for line in measure(lab, args.seeds, args.weak_seeds, args.standin):
+        for line in measure(lab, args.seeds, args.weak_seeds, args.standin, args.executed):
             print(line, flush=True)
         print(f"lab {lab} | time | {time.time() - start:.0f} s |", flush=True)
 
