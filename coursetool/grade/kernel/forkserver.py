@@ -160,8 +160,8 @@ def enter_own_groups(connection: socket.socket) -> None:
 
 
 def keep(connection: socket.socket, request: dict, warm_root: str, sandboxed: bool) -> int:
-    """The keeper: join the kernel's memory group, fork the kernel into new namespaces, pass signals on,
-    report how it ended."""
+    """The keeper: join the kernel's own cgroups (memory, pids and cpu, each where it exists), fork the kernel
+    into new namespaces, pass signals on, report how it ended."""
     enter_own_groups(connection)
     if sandboxed:
         unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC)
